@@ -1,0 +1,47 @@
+"""The ``madpg`` command line. Each area registers its subcommands from its own module."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from madpg_core.errors import MadpgError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Imported here so that `madpg --help` names every command, while each module stays small.
+    from madpg_core.cli import model_cmds, parser_cmds, project_cmds
+
+    parser = argparse.ArgumentParser(prog="madpg", description="MADPG Annotator command line")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in (project_cmds, model_cmds, parser_cmds):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return int(args.func(args) or 0)
+    except MadpgError as e:
+        if args.verbose:
+            raise
+        print(f"madpg: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("madpg: interrupted", file=sys.stderr)
+        return 130
+    except OSError as e:  # missing files, permissions: one readable line, no traceback
+        if args.verbose:
+            raise
+        print(f"madpg: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

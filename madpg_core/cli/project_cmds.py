@@ -1,0 +1,112 @@
+"""`madpg init | import | export | stats`: projects, their data in and out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from madpg_core.domain import LabelSchema
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("init", help="create a project folder")
+    p.add_argument("project", type=Path)
+    p.add_argument("--labels", help="comma-separated entity types (default: the paper's five)")
+    p.add_argument("--name", help="display name (default: the folder name)")
+    p.set_defaults(func=cmd_init)
+
+    from madpg_core.formats import EXPORT_FORMATS, FORMATS
+
+    p = sub.add_parser("import", help="import records into a project (all or nothing)")
+    p.add_argument("project", type=Path)
+    p.add_argument("path", type=Path, help="file, or folder for --format folder")
+    p.add_argument("--format", "-f", required=True, choices=FORMATS)
+    p.add_argument("--map", type=Path, help="type map file (JSON or source<TAB>target lines)")
+    p.add_argument("--encoding", default="utf-8", help="text encoding of the input (default utf-8)")
+    p.add_argument("--show-warnings", action="store_true", help="print every warning, not only the count")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export a project's records")
+    p.add_argument("project", type=Path)
+    p.add_argument("out", type=Path)
+    p.add_argument("--format", "-f", required=True, choices=EXPORT_FORMATS)
+    p.add_argument("--status", choices=("all", "reviewed"), default="all")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("stats", help="records by status, entities by type")
+    p.add_argument("project", type=Path)
+    p.set_defaults(func=cmd_stats)
+
+
+@contextmanager
+def progress_bar(desc: str) -> Iterator[Callable[[int, int], None]]:
+    """A tqdm bar on stderr, fed by the core's (done, total) callbacks; silent when not a terminal."""
+    from tqdm import tqdm
+
+    bar = tqdm(desc=desc, unit="rec", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from madpg_core.storage.project import Project
+
+    schema = LabelSchema.from_names([x.strip() for x in args.labels.split(",") if x.strip()]) if args.labels \
+        else LabelSchema.default()
+    with Project.create(args.project, schema, args.name) as project:
+        print(f"created project {project.name!r} in {project.folder} with types {', '.join(schema.names)}")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from madpg_core.formats import import_into, load_type_map
+    from madpg_core.storage.project import Project
+
+    type_map = load_type_map(args.map) if args.map else None
+    with Project.open(args.project) as project, progress_bar("importing") as bar:
+        report = import_into(project, args.path, args.format, type_map, encoding=args.encoding, on_progress=bar)
+    print(report.summary())
+    for w in report.warnings if args.show_warnings else report.warnings[:5]:
+        print(f"warning: {w}", file=sys.stderr)
+    if len(report.warnings) > 5 and not args.show_warnings:
+        print(f"... {len(report.warnings) - 5} more warnings (--show-warnings)", file=sys.stderr)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from madpg_core.formats import export_project
+    from madpg_core.storage.project import Project
+
+    with Project.open(args.project) as project, progress_bar("exporting") as bar:
+        n = export_project(project, args.out, args.format, args.status, on_progress=bar)
+    print(f"exported {n} records to {args.out}")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from madpg_core.storage import repo
+    from madpg_core.storage.project import Project
+
+    with Project.open(args.project) as project, project.reading() as s:
+        st = repo.stats(s)
+        name = project.name
+    print(f"project {name}: {st.records} records, {st.images} images")
+    print(f"{'status':<14}{'records':>8}")
+    for k, v in st.records_by_status.items():
+        print(f"{k:<14}{v:>8}")
+    print(f"\n{'entity type':<14}{'spans':>8}")
+    for k, v in st.entities_by_type.items():
+        print(f"{k:<14}{v:>8}")
+    print(f"{'total':<14}{sum(st.entities_by_type.values()):>8}")
+    return 0

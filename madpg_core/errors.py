@@ -1,0 +1,23 @@
+"""Errors a user can read. Everything the CLI or GUI shows as one line derives from MadpgError."""
+
+
+class MadpgError(Exception):
+    """A problem the user can act on: the message names what and where, without a traceback."""
+
+
+class OverlapError(MadpgError):
+    """Two spans overlap; BIO is flat, so the second one is refused."""
+
+
+class FormatError(MadpgError):
+    """Malformed input file; the message names the file and the line."""
+
+    def __init__(self, path: object, line: int | None, message: str) -> None:
+        where = f"{path}:{line}" if line is not None else f"{path}"
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+
+
+class Cancelled(MadpgError):
+    """Long work was stopped by the user between two units of work."""

@@ -1,0 +1,115 @@
+"""SQLAlchemy 2.0 typed ORM of a project file. Only storage/ imports this module's classes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ProjectRow(Base):
+    """One row: the project's own settings."""
+
+    __tablename__ = "project"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active_model_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
+
+
+class EntityTypeRow(Base):
+    __tablename__ = "entity_types"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    color: Mapped[str] = mapped_column(String(9))
+    key: Mapped[str | None] = mapped_column(String(4))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RecordRow(Base):
+    __tablename__ = "records"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(500), default="")
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    images: Mapped[list[ImageRow]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", order_by="ImageRow.position"
+    )
+    spans: Mapped[list[SpanRow]] = relationship(
+        back_populates="record", cascade="all, delete-orphan", order_by="SpanRow.start"
+    )
+
+
+class ImageRow(Base):
+    __tablename__ = "images"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    rel_path: Mapped[str] = mapped_column(String(300))  # under the project folder: images/ab/abcdef….png
+    original_name: Mapped[str] = mapped_column(String(500), default="")
+    record: Mapped[RecordRow] = relationship(back_populates="images")
+
+
+class SpanRow(Base):
+    __tablename__ = "spans"
+    __table_args__ = (Index("ix_spans_record_start", "record_id", "start"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    # RESTRICT: a type still in use cannot disappear under its spans by accident.
+    type_id: Mapped[int] = mapped_column(ForeignKey("entity_types.id", ondelete="RESTRICT"))
+    source: Mapped[str] = mapped_column(String(20), default="annotator")
+    model_version: Mapped[str | None] = mapped_column(String(100))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    record: Mapped[RecordRow] = relationship(back_populates="spans")
+    type: Mapped[EntityTypeRow] = relationship(lazy="joined")
+
+
+class ModelVersionRow(Base):
+    __tablename__ = "model_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)  # 0 = the bundled default model
+    path: Mapped[str] = mapped_column(String(1000))  # relative to the project folder, or absolute
+    preset: Mapped[str] = mapped_column(String(100), default="")
+    train_size: Mapped[int] = mapped_column(Integer, default=0)
+    metrics: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingRunRow(Base):
+    __tablename__ = "training_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running/finished/cancelled/failed
+    preset: Mapped[str] = mapped_column(String(100), default="")
+    params: Mapped[dict | None] = mapped_column(JSON)
+    message: Mapped[str | None] = mapped_column(Text)
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
+
+
+class ParseRow(Base):
+    """Dependency parses cached per (text hash, parser version): epochs and re-opening never re-parse."""
+
+    __tablename__ = "parses"
+    __table_args__ = (UniqueConstraint("text_hash", "parser_version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text_hash: Mapped[str] = mapped_column(String(64))
+    parser_version: Mapped[str] = mapped_column(String(200))
+    words: Mapped[list] = mapped_column(JSON)
+    heads: Mapped[list] = mapped_column(JSON)

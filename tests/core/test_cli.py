@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from madpg_core.cli import main
+
+
+def test_init_import_export_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "proj"
+    assert main(["init", str(proj), "--labels", "症状,疾病"]) == 0
+    data = tmp_path / "d.jsonl"
+    data.write_text(json.dumps({"text": "发热肺炎", "status": "reviewed", "spans": [
+        {"start": 0, "end": 2, "label": "症状"}]}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["import", str(proj), "--format", "jsonl", str(data)]) == 0
+    assert main(["export", str(proj), str(tmp_path / "o.bio"), "--format", "bio", "--status", "reviewed"]) == 0
+    assert (tmp_path / "o.bio").read_text(encoding="utf-8").splitlines()[:2] == ["发 B-症状", "热 I-症状"]
+    assert main(["stats", str(proj)]) == 0
+    out = capsys.readouterr().out
+    assert "imported 1 records, 1 entities" in out
+    assert "reviewed" in out and "症状" in out
+
+
+def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json}\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "madpg_core.cli", "init", str(tmp_path / "p")], check=True,
+                   capture_output=True)
+    r = subprocess.run([sys.executable, "-m", "madpg_core.cli", "import", str(tmp_path / "p"), "-f", "jsonl",
+                        str(bad)], capture_output=True, text=True)
+    assert r.returncode == 1
+    assert r.stderr.strip().count("\n") == 0
+    assert "bad.jsonl:1: invalid JSON" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "madpg_core.cli", "stats", str(tmp_path / "nope")],
+                       capture_output=True, text=True)
+    assert r.returncode == 1 and "not a MADPG project" in r.stderr
