@@ -324,6 +324,13 @@ def add_model_version(s: Session, path: str, preset: str, train_size: int, metri
     return next(v for v in list_model_versions(s) if v.id == row.id)
 
 
+def set_model_version_path(s: Session, model_id: int, path: str) -> None:
+    row = s.get(ModelVersionRow, model_id)
+    if row is None:
+        raise MadpgError(f"model {model_id} does not exist")
+    row.path = path
+
+
 def activate_model_version(s: Session, version: int) -> None:
     row = s.scalar(select(ModelVersionRow).where(ModelVersionRow.version == version))
     if row is None:

@@ -1,0 +1,103 @@
+"""Model versions of a project, on disk and in the project file.
+
+Version 0 is the bundled default model (``resources/models/default``), registered when a project
+first asks for a model. Trained versions live in ``PROJECT/models/vN/``; a version folder appears
+under its final name only when it is complete, and a version becomes active only after it
+finished and was evaluated. Earlier versions stay for rollback.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from madpg_core.errors import MadpgError
+from madpg_core.paths import default_model_dir
+from madpg_core.storage import repo
+from madpg_core.storage.project import Project
+from madpg_core.storage.repo import ModelVersion
+
+BUNDLED_VERSION = 0
+MODELS_DIR = "models"
+
+
+def ensure_bundled(project: Project) -> None:
+    """Register the bundled model as version 0 (active) in a project that has no model yet."""
+    bundled = default_model_dir()
+    with project.transaction() as s:
+        versions = repo.list_model_versions(s)
+        if versions or not (bundled / "config.json").is_file():
+            return
+        info = _card_metrics(bundled)
+        repo.add_model_version(s, str(bundled), info.get("preset", "bundled"), info.get("train_size", 0),
+                               info.get("metrics"), version=BUNDLED_VERSION)
+        repo.activate_model_version(s, BUNDLED_VERSION)
+
+
+def _card_metrics(model_dir: Path) -> dict:
+    import json
+
+    meta = model_dir / "training.json"
+    if meta.is_file():
+        try:
+            return json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+    return {}
+
+
+def resolve(project: Project, version: ModelVersion) -> Path:
+    p = Path(version.path)
+    return p if p.is_absolute() else project.folder / p
+
+
+def active_model_dir(project: Project) -> tuple[ModelVersion, Path]:
+    """The active version and its folder; a clear error when there is none or it is missing."""
+    ensure_bundled(project)
+    with project.reading() as s:
+        active = repo.active_model_version(s)
+    if active is None:
+        raise MadpgError("this project has no active model: train one, or activate a version")
+    path = resolve(project, active)
+    if not (path / "config.json").is_file():
+        raise MadpgError(f"model version {active.version} is missing its files at {path}")
+    return active, path
+
+
+def staging_dir(project: Project) -> Path:
+    """A fresh folder to write a new checkpoint into before it is registered."""
+    base = project.folder / MODELS_DIR
+    base.mkdir(exist_ok=True)
+    n = 1
+    while (base / f".staging-{n}").exists():
+        n += 1
+    path = base / f".staging-{n}"
+    path.mkdir()
+    return path
+
+
+def register(project: Project, staged: Path, preset: str, train_size: int, metrics: dict | None,
+             *, activate: bool = True) -> ModelVersion:
+    """Move a finished checkpoint to models/vN and record it (and make it active) in one step."""
+    with project.transaction() as s:
+        version = repo.add_model_version(s, "pending", preset, train_size, metrics)
+        final = project.folder / MODELS_DIR / f"v{version.version}"
+        if final.exists():
+            shutil.rmtree(final)
+        staged.rename(final)
+        repo.set_model_version_path(s, version.id, f"{MODELS_DIR}/v{version.version}")
+        if activate:
+            repo.activate_model_version(s, version.version)
+    with project.reading() as s:
+        return next(v for v in repo.list_model_versions(s) if v.id == version.id)
+
+
+def activate(project: Project, version: int) -> None:
+    with project.transaction() as s:
+        repo.activate_model_version(s, version)
+
+
+def versions(project: Project) -> list[ModelVersion]:
+    ensure_bundled(project)
+    with project.reading() as s:
+        return repo.list_model_versions(s)
