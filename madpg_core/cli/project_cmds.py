@@ -94,6 +94,14 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def ljust(text: str, width: int) -> str:
+    """Pad to a terminal width: CJK characters take two columns."""
+    import unicodedata
+
+    used = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(0, width - used)
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from madpg_core.storage import repo
     from madpg_core.storage.project import Project
@@ -107,6 +115,6 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(f"{k:<14}{v:>8}")
     print(f"\n{'entity type':<14}{'spans':>8}")
     for k, v in st.entities_by_type.items():
-        print(f"{k:<14}{v:>8}")
+        print(f"{ljust(k, 14)}{v:>8}")
     print(f"{'total':<14}{sum(st.entities_by_type.values()):>8}")
     return 0
