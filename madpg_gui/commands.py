@@ -1,0 +1,118 @@
+"""Undo commands. Each redo()/undo() is one committed transaction, so undo is saved like any edit.
+
+Spans are identified by their offsets, not their database id: undoing a delete re-creates the row
+under a new id, and a later redo must still find it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtGui import QUndoCommand
+
+from madpg_core.domain import RecordStatus, Span, SpanSource
+from madpg_core.errors import MadpgError
+from madpg_core.storage import repo
+from madpg_gui.annotation import Annotation
+from madpg_gui.i18n import tr
+
+ErrorSink = Callable[[str], None]
+
+
+class RecordCommand(QUndoCommand):
+    """Base: runs ``_do``/``_undo`` inside ``Annotation.edit``; a refused first redo makes it obsolete."""
+
+    def __init__(self, ann: Annotation, record_id: int, text: str, on_error: ErrorSink) -> None:
+        super().__init__(text)
+        self.ann, self.record_id, self.on_error = ann, record_id, on_error
+        self._done_once = False
+
+    def _run(self, fn: Callable) -> None:
+        try:
+            with self.ann.edit(self.record_id) as s:
+                fn(s)
+        except Exception as e:  # a refused edit (overlap, vanished span) or a storage error: a message
+            self.on_error(str(e) if isinstance(e, MadpgError) else f"{type(e).__name__}: {e}")
+            if not self._done_once:
+                self.setObsolete(True)  # QUndoStack.push drops it: nothing was changed
+            return
+        self._done_once = True
+
+    def redo(self) -> None:
+        self._run(self._do)
+
+    def undo(self) -> None:
+        self._run(self._undo)
+
+    def _span_id(self, s, span: Span) -> int:  # noqa: ANN001 - Session
+        sid = self.ann.span_id(s, self.record_id, span.start, span.end)
+        if sid is None:
+            raise MadpgError(tr("The entity was changed elsewhere; the edit cannot be applied."))
+        return sid
+
+
+class AddSpan(RecordCommand):
+    def __init__(self, ann: Annotation, record_id: int, span: Span, on_error: ErrorSink) -> None:
+        super().__init__(ann, record_id, tr("Add entity"), on_error)
+        self.span = Span(span.start, span.end, span.label, SpanSource.ANNOTATOR)
+
+    def _do(self, s) -> None:  # noqa: ANN001
+        repo.add_span(s, self.record_id, self.span)
+
+    def _undo(self, s) -> None:  # noqa: ANN001
+        repo.delete_span(s, self._span_id(s, self.span))
+
+
+class DeleteSpan(RecordCommand):
+    def __init__(self, ann: Annotation, record_id: int, span: Span, on_error: ErrorSink) -> None:
+        super().__init__(ann, record_id, tr("Delete entity"), on_error)
+        self.span = span  # kept whole: undo restores origin and confidence too
+
+    def _do(self, s) -> None:  # noqa: ANN001
+        repo.delete_span(s, self._span_id(s, self.span))
+
+    def _undo(self, s) -> None:  # noqa: ANN001
+        repo.add_span(s, self.record_id, self.span)
+
+
+class ChangeLabel(RecordCommand):
+    def __init__(self, ann: Annotation, record_id: int, span: Span, label: str, on_error: ErrorSink) -> None:
+        super().__init__(ann, record_id, tr("Change entity type"), on_error)
+        self.span, self.label = span, label
+
+    def _do(self, s) -> None:  # noqa: ANN001
+        repo.change_span_label(s, self._span_id(s, self.span), self.label)
+
+    def _undo(self, s) -> None:  # noqa: ANN001
+        # restore the span exactly as it was (a model span gets its version and confidence back)
+        repo.delete_span(s, self._span_id(s, self.span))
+        repo.add_span(s, self.record_id, self.span)
+
+
+class ReplaceSpans(RecordCommand):
+    """The BIO editor's edit: the record's spans become ``new``."""
+
+    def __init__(self, ann: Annotation, record_id: int, old: Sequence[Span], new: Sequence[Span],
+                 on_error: ErrorSink) -> None:
+        super().__init__(ann, record_id, tr("Edit BIO tags"), on_error)
+        self.old, self.new = list(old), list(new)
+
+    def _do(self, s) -> None:  # noqa: ANN001
+        repo.replace_spans(s, self.record_id, self.new)
+
+    def _undo(self, s) -> None:  # noqa: ANN001
+        repo.replace_spans(s, self.record_id, self.old)
+
+
+class SetStatus(RecordCommand):
+    def __init__(self, ann: Annotation, record_id: int, old: RecordStatus, new: RecordStatus,
+                 on_error: ErrorSink) -> None:
+        super().__init__(ann, record_id, tr("Mark as reviewed") if new == RecordStatus.REVIEWED
+                         else tr("Change record status"), on_error)
+        self.old, self.new = old, new
+
+    def _do(self, s) -> None:  # noqa: ANN001
+        repo.set_status(s, self.record_id, self.new)
+
+    def _undo(self, s) -> None:  # noqa: ANN001
+        repo.set_status(s, self.record_id, self.old)

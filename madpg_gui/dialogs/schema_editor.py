@@ -1,0 +1,135 @@
+"""The label-schema editor: names, colours, digit keys. Removing a type that spans still use needs
+the user's confirmation; renaming keeps the spans (they follow the rename)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QColorDialog,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from madpg_core.domain import PALETTE, EntityType, LabelSchema
+from madpg_core.errors import MadpgError
+from madpg_gui.i18n import tr
+
+KEYS = ["", *[str(i) for i in range(1, 10)]]
+
+
+class SchemaEditor(QDialog):
+    """``result_schema``, ``renames`` and ``removed`` are read by the caller after ``exec()``."""
+
+    def __init__(self, schema: LabelSchema, usage: dict[str, int], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("Label schema"))
+        self.usage = usage
+        self.original = schema
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels([tr("Name"), tr("Colour"), tr("Key"), tr("Entities")])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.verticalHeader().hide()
+        for t in schema.types:
+            self._add_row(t, t.name)
+        add, remove = QPushButton(tr("Add type")), QPushButton(tr("Remove type"))
+        add.clicked.connect(self._add_new)
+        remove.clicked.connect(self._remove)
+        self.error = QLabel(wordWrap=True)
+        self.error.setStyleSheet("color: #B00020;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.table)
+        lay.addLayout(row)
+        lay.addWidget(self.error)
+        lay.addWidget(buttons)
+        self.resize(520, 360)
+        self.result_schema: LabelSchema | None = None
+        self.renames: dict[str, str] = {}
+        self.removed: dict[str, int] = {}  # type -> spans that will be deleted
+
+    def _add_row(self, t: EntityType, original: str | None) -> None:
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        name = QLineEdit(t.name)
+        name.setProperty("original", original)
+        color = QPushButton(t.color)
+        color.setStyleSheet(f"background: {t.color};")
+        color.clicked.connect(lambda _=False, b=color: self._pick(b))
+        key = QComboBox()
+        key.addItems(KEYS)
+        key.setCurrentText(t.key or "")
+        self.table.setCellWidget(r, 0, name)
+        self.table.setCellWidget(r, 1, color)
+        self.table.setCellWidget(r, 2, key)
+        n = self.usage.get(original, 0) if original else 0
+        self.table.setCellWidget(r, 3, QLabel(str(n), alignment=Qt.AlignmentFlag.AlignCenter))
+
+    def _pick(self, button: QPushButton) -> None:
+        c = QColorDialog.getColor(QColor(button.text()), self, tr("Entity colour"))
+        if c.isValid():
+            button.setText(c.name().upper())
+            button.setStyleSheet(f"background: {c.name()};")
+
+    def _add_new(self) -> None:
+        used_keys = {self.table.cellWidget(r, 2).currentText() for r in range(self.table.rowCount())}
+        key = next((k for k in KEYS[1:] if k not in used_keys), None)
+        color = PALETTE[self.table.rowCount() % len(PALETTE)]
+        self._add_row(EntityType(f"Type{self.table.rowCount() + 1}", color, key), None)
+
+    def _remove(self) -> None:
+        r = self.table.currentRow()
+        if r < 0:
+            r = self.table.rowCount() - 1
+        if r >= 0:
+            self.table.removeRow(r)
+
+    def rows(self) -> list[tuple[str | None, EntityType]]:
+        out = []
+        for r in range(self.table.rowCount()):
+            name = self.table.cellWidget(r, 0)
+            t = EntityType(name.text().strip(), self.table.cellWidget(r, 1).text(),
+                           self.table.cellWidget(r, 2).currentText() or None)
+            out.append((name.property("original"), t))
+        return out
+
+    def accept(self) -> None:
+        rows = self.rows()
+        keys = [t.key for _, t in rows if t.key]
+        try:
+            if len(set(keys)) != len(keys):
+                raise MadpgError(tr("Two types share the same key."))
+            schema = LabelSchema(tuple(t for _, t in rows))
+        except MadpgError as e:
+            self.error.setText(str(e))
+            return
+        kept = {orig for orig, _ in rows if orig}
+        removed = {n: self.usage.get(n, 0) for n in self.original.names if n not in kept}
+        in_use = {n: c for n, c in removed.items() if c}
+        if in_use:
+            listing = "\n".join(f"{n}: {c}" for n, c in in_use.items())
+            answer = QMessageBox.warning(
+                self, tr("Delete entity types"),
+                tr("These types are still used; removing them deletes their entities:") + "\n" + listing,
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        self.result_schema = schema
+        self.renames = {orig: t.name for orig, t in rows if orig and orig != t.name}
+        self.removed = removed
+        super().accept()

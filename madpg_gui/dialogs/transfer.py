@@ -1,0 +1,220 @@
+"""Import and Export dialogs over the core's formats, with progress and Cancel."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from madpg_core import formats
+from madpg_core.storage.project import Project
+from madpg_gui import workers
+from madpg_gui.i18n import tr
+
+
+def _path_row(edit: QLineEdit, *buttons: QPushButton) -> QWidget:
+    w = QWidget()
+    lay = QHBoxLayout(w)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(edit, 1)
+    for b in buttons:
+        lay.addWidget(b)
+    return w
+
+
+class _TransferDialog(QDialog):
+    done = Signal(object)  # the task's result, after success
+
+    def __init__(self, project: Project, title: str, action: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.setWindowTitle(title)
+        self.form = QFormLayout()
+        self.bar = QProgressBar()
+        self.bar.setValue(0)
+        self.info = QLabel(wordWrap=True)
+        self.buttons = QDialogButtonBox()
+        self.go = self.buttons.addButton(action, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.close_ = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.close_.hide()
+        self.go.clicked.connect(self._start)
+        self.cancel.clicked.connect(self._cancel)
+        self.close_.clicked.connect(self.accept)
+        lay = QVBoxLayout(self)
+        lay.addLayout(self.form)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.info)
+        lay.addWidget(self.buttons)
+        self.resize(560, 0)
+        self.worker: workers.TaskWorker | None = None
+        self.thread: QThread | None = None
+
+    def task(self) -> Callable[[Callable[[int, int], None], threading.Event], object] | None:
+        raise NotImplementedError
+
+    def describe(self, result: object) -> str:
+        raise NotImplementedError
+
+    def _start(self) -> None:
+        task = self.task()
+        if task is None:
+            return
+        self.go.setEnabled(False)
+        self.info.setText(tr("Working…"))
+        self.bar.setRange(0, 0)  # busy until the first progress report
+        self.worker = workers.TaskWorker(task)
+        self.worker.progress.connect(self._progress)
+        self.worker.finished.connect(self._finished)
+        self.worker.failed.connect(self._failed)
+        self.worker.cancelled.connect(self._cancelled)
+        self.thread = workers.start(self.worker, self)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(done)
+
+    def _finished(self, result: object) -> None:
+        self.bar.setRange(0, 1)
+        self.bar.setValue(1)
+        self.info.setText(self.describe(result))
+        self._ended()
+        self.done.emit(result)
+
+    def _failed(self, message: str) -> None:
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.info.setText(message)
+        self.go.setEnabled(True)
+        self._ended(keep_go=True)
+
+    def _cancelled(self) -> None:
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        self.info.setText(tr("Cancelled; nothing was changed."))
+        self._ended(keep_go=True)
+
+    def _ended(self, keep_go: bool = False) -> None:
+        if self.thread is not None:
+            self.thread.wait(5000)
+        self.go.setEnabled(keep_go)
+        self.cancel.setVisible(keep_go)
+        self.close_.setVisible(not keep_go)
+
+    def _cancel(self) -> None:
+        if self.worker is not None and self.thread is not None and self.thread.isRunning():
+            self.worker.stop.set()  # the core stops between two units of work
+        else:
+            self.reject()
+
+    def reject(self) -> None:
+        if self.thread is not None and self.thread.isRunning():
+            self.worker.stop.set()
+            self.thread.wait(10000)
+        super().reject()
+
+
+class ImportDialog(_TransferDialog):
+    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
+        super().__init__(project, tr("Import records"), tr("Import"), parent)
+        self.path = QLineEdit()
+        pick_file, pick_dir = QPushButton(tr("File…")), QPushButton(tr("Folder…"))
+        pick_file.clicked.connect(lambda: self._pick(False))
+        pick_dir.clicked.connect(lambda: self._pick(True))
+        self.fmt = QComboBox()
+        self.fmt.addItems(formats.FORMATS)
+        self.type_map = QLineEdit(placeholderText=tr("optional: source<TAB>target per line, or JSON"))
+        pick_map = QPushButton(tr("File…"))
+        pick_map.clicked.connect(self._pick_map)
+        self.form.addRow(tr("Source"), _path_row(self.path, pick_file, pick_dir))
+        self.form.addRow(tr("Format"), self.fmt)
+        self.form.addRow(tr("Type mapping"), _path_row(self.type_map, pick_map))
+
+    def _pick(self, folder: bool) -> None:
+        p = (QFileDialog.getExistingDirectory(self, tr("Import folder")) if folder
+             else QFileDialog.getOpenFileName(self, tr("Import file"))[0])
+        if p:
+            self.path.setText(p)
+
+    def _pick_map(self) -> None:
+        p = QFileDialog.getOpenFileName(self, tr("Type mapping"))[0]
+        if p:
+            self.type_map.setText(p)
+
+    def task(self) -> Callable | None:
+        path, fmt, map_path = self.path.text().strip(), self.fmt.currentText(), self.type_map.text().strip()
+        if not path:
+            self.info.setText(tr("Choose a file or folder to import."))
+            return None
+        project = self.project
+
+        def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
+            type_map = formats.load_type_map(map_path) if map_path else None
+            return formats.import_into(project, path, fmt, type_map, on_progress=on_progress, stop=stop)
+
+        return run
+
+    def describe(self, result: object) -> str:
+        text = result.summary() if hasattr(result, "summary") else str(result)
+        warnings = getattr(result, "warnings", [])
+        if warnings:
+            text += "\n" + "\n".join(warnings[:5]) + ("\n…" if len(warnings) > 5 else "")
+        return text
+
+
+class ExportDialog(_TransferDialog):
+    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
+        super().__init__(project, tr("Export records"), tr("Export"), parent)
+        self.path = QLineEdit(str(Path(project.folder) / "export.jsonl"))
+        pick = QPushButton(tr("File…"))
+        pick.clicked.connect(self._pick)
+        self.fmt = QComboBox()
+        self.fmt.addItems(formats.EXPORT_FORMATS)
+        self.fmt.currentTextChanged.connect(self._suffix)
+        self.status = QComboBox()
+        self.status.addItem(tr("All records"), "all")
+        self.status.addItem(tr("Reviewed records only"), "reviewed")
+        self.form.addRow(tr("Destination"), _path_row(self.path, pick))
+        self.form.addRow(tr("Format"), self.fmt)
+        self.form.addRow(tr("Records"), self.status)
+        self._suffix(self.fmt.currentText())
+
+    def _suffix(self, fmt: str) -> None:
+        p = Path(self.path.text() or "export")
+        self.path.setText(str(p.with_suffix(".jsonl" if fmt == "jsonl" else ".txt")))
+
+    def _pick(self) -> None:
+        p = QFileDialog.getSaveFileName(self, tr("Export to"), self.path.text())[0]
+        if p:
+            self.path.setText(p)
+
+    def task(self) -> Callable | None:
+        out, fmt, status = self.path.text().strip(), self.fmt.currentText(), self.status.currentData()
+        if not out:
+            self.info.setText(tr("Choose where to write the export."))
+            return None
+        project = self.project
+
+        def run(on_progress: Callable[[int, int], None], _stop: threading.Event) -> object:
+            return formats.export_project(project, out, fmt, status, on_progress=on_progress)
+
+        return run
+
+    def describe(self, result: object) -> str:
+        return tr("Exported {n} records to {path}").format(n=result, path=self.path.text())

@@ -1,0 +1,75 @@
+"""Settings in two layers (USERS.md): QSettings for window geometry, dock layout and recent projects;
+user preferences in a readable TOML file under the platformdirs config folder."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import tomli_w
+from PySide6.QtCore import QSettings
+
+from madpg_core.paths import config_dir
+
+PREFS_FILE = "gui.toml"
+STATE_FILE = "window-state.ini"
+LAYOUT_VERSION = 1  # bump when the docks change, so an old saved layout is not restored
+MAX_RECENT = 8
+
+
+@dataclass
+class Preferences:
+    language: str = ""  # "" = follow the system locale (Chinese when the system is Chinese)
+    text_font_size: int = 14
+    last_project: str = ""
+
+
+def prefs_path() -> Path:
+    return config_dir() / PREFS_FILE
+
+
+def load_prefs() -> Preferences:
+    path = prefs_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return Preferences()
+    names = {f.name: f.type for f in fields(Preferences)}
+    kept = {k: v for k, v in data.items() if k in names and isinstance(v, type(getattr(Preferences(), k)))}
+    return Preferences(**kept)
+
+
+def save_prefs(prefs: Preferences) -> None:
+    path = prefs_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("# MADPG Annotator preferences (edit freely; delete to restore defaults)\n"
+                   + tomli_w.dumps(asdict(prefs)), encoding="utf-8")
+    tmp.replace(path)
+
+
+def qsettings() -> QSettings:
+    """Window state lives in an .ini beside the preferences, so MADPG_HOME seals it in tests."""
+    return QSettings(str(config_dir() / STATE_FILE), QSettings.Format.IniFormat)
+
+
+def recent_projects() -> list[str]:
+    value = qsettings().value("recent", [])
+    if isinstance(value, str):
+        value = [value]
+    return [p for p in (value or []) if Path(p).exists()]
+
+
+def add_recent(folder: str) -> None:
+    items = [folder] + [p for p in recent_projects() if p != folder]
+    qsettings().setValue("recent", items[:MAX_RECENT])
+
+
+def reset_config() -> None:
+    """``--reset-config``: forget preferences, window layout and recent projects."""
+    folder = config_dir()
+    for name in (PREFS_FILE, STATE_FILE):
+        (folder / name).unlink(missing_ok=True)
+    shutil.rmtree(folder / "tmp", ignore_errors=True)

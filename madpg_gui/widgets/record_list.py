@@ -1,0 +1,136 @@
+"""The record list: status marks, search and status filter, progress count (reviewed / total)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
+
+from madpg_core.domain import RecordStatus
+from madpg_core.storage import repo
+from madpg_core.storage.project import Project
+from madpg_gui.i18n import tr
+from madpg_gui.widgets.colors import STATUS_COLORS, STATUS_MARKS, swatch
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def status_text(st: RecordStatus) -> str:
+    return {RecordStatus.NEW: tr("new"), RecordStatus.PRELABELLED: tr("pre-labelled"),
+            RecordStatus.REVIEWED: tr("reviewed")}[st]
+
+
+class RecordListModel(QAbstractListModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[repo.RecordSummary] = []
+
+    def set_rows(self, rows: list[repo.RecordSummary]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        r = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            name = r.name or f"#{r.id}"
+            return f"{STATUS_MARKS[r.status]} {name}\n{r.preview.replace(chr(10), ' ')}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return swatch(STATUS_COLORS[r.status], 12, True)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{status_text(r.status)} · {r.n_spans} {tr('entities')}"
+        if role == Qt.ItemDataRole.UserRole:
+            return r.id
+        return None
+
+    def row_of(self, record_id: int) -> int:
+        return next((i for i, r in enumerate(self.rows) if r.id == record_id), -1)
+
+
+class RecordList(QWidget):
+    recordChosen = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project: Project | None = None
+        self.search = QLineEdit(placeholderText=tr("Search text or name"))
+        self.search.setClearButtonEnabled(True)
+        self.status = QComboBox()
+        self.status.addItem(tr("All"), None)
+        for st in RecordStatus:
+            self.status.addItem(swatch(STATUS_COLORS[st], 12, True), status_text(st), st)
+        self.order = QComboBox()
+        self.order.addItem(tr("In order"), "id")
+        self.order.addItem(tr("Least confident first"), "uncertainty")
+        self.view = QListView()
+        self.view.setUniformItemSizes(True)  # fast on thousands of records
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.view.setAlternatingRowColors(True)
+        self.model = RecordListModel()
+        self.view.setModel(self.model)
+        self.progress = QLabel()
+        row = QHBoxLayout()
+        row.addWidget(self.status)
+        row.addWidget(self.order)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(self.search)
+        lay.addLayout(row)
+        lay.addWidget(self.view)
+        lay.addWidget(self.progress)
+        self._timer = QTimer(self, singleShot=True, interval=250)  # search as one types, not per key
+        self._timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(self._timer.start)
+        self.status.currentIndexChanged.connect(self.refresh)
+        self.order.currentIndexChanged.connect(self.refresh)
+        self.view.selectionModel().currentRowChanged.connect(self._chosen)
+        self._quiet = False
+
+    def set_project(self, project: Project | None) -> None:
+        self.project = project
+        self.refresh()
+
+    def refresh(self) -> None:
+        current = self.current_id()
+        rows: list[repo.RecordSummary] = []
+        if self.project is not None:
+            with self.project.reading() as s:
+                rows = repo.list_records(s, search=self.search.text().strip(), status=self.status.currentData(),
+                                         order=self.order.currentData())
+                st = repo.stats(s)
+            done = st.records_by_status.get(RecordStatus.REVIEWED.value, 0)
+            self.progress.setText(tr("Reviewed {done} / {total}").format(done=done, total=st.records)
+                                  + (f"  ·  {tr('shown')} {len(rows)}" if len(rows) != st.records else ""))
+        else:
+            self.progress.setText("")
+        self._quiet = True
+        self.model.set_rows(rows)
+        if current is not None:
+            self.select(current)
+        self._quiet = False
+
+    def ids(self) -> list[int]:
+        return [r.id for r in self.model.rows]
+
+    def current_id(self) -> int | None:
+        idx = self.view.currentIndex()
+        return idx.data(Qt.ItemDataRole.UserRole) if idx.isValid() else None
+
+    def select(self, record_id: int) -> None:
+        row = self.model.row_of(record_id)
+        quiet, self._quiet = self._quiet, True
+        if row >= 0:
+            self.view.setCurrentIndex(self.model.index(row))
+            self.view.scrollTo(self.model.index(row))
+        else:
+            self.view.selectionModel().clearCurrentIndex()
+        self._quiet = quiet
+
+    def _chosen(self, cur: QModelIndex, _prev: QModelIndex) -> None:
+        if not self._quiet and cur.isValid():
+            self.recordChosen.emit(cur.data(Qt.ItemDataRole.UserRole))

@@ -1,0 +1,467 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+  <context>
+    <name>madpg</name>
+    <message>
+      <source>Add entity</source>
+      <translation>添加实体</translation>
+    </message>
+    <message>
+      <source>Delete entity</source>
+      <translation>删除实体</translation>
+    </message>
+    <message>
+      <source>Change entity type</source>
+      <translation>更改实体类型</translation>
+    </message>
+    <message>
+      <source>Edit BIO tags</source>
+      <translation>编辑 BIO 标签</translation>
+    </message>
+    <message>
+      <source>The entity was changed elsewhere; the edit cannot be applied.</source>
+      <translation>该实体已在别处被修改，无法执行此编辑。</translation>
+    </message>
+    <message>
+      <source>Mark as reviewed</source>
+      <translation>标记为已审核</translation>
+    </message>
+    <message>
+      <source>Change record status</source>
+      <translation>更改记录状态</translation>
+    </message>
+    <message>
+      <source>Label schema</source>
+      <translation>标签体系</translation>
+    </message>
+    <message>
+      <source>Entity colour</source>
+      <translation>实体颜色</translation>
+    </message>
+    <message>
+      <source>Name</source>
+      <translation>名称</translation>
+    </message>
+    <message>
+      <source>Colour</source>
+      <translation>颜色</translation>
+    </message>
+    <message>
+      <source>Key</source>
+      <translation>快捷键</translation>
+    </message>
+    <message>
+      <source>Entities</source>
+      <translation>实体</translation>
+    </message>
+    <message>
+      <source>Add type</source>
+      <translation>添加类型</translation>
+    </message>
+    <message>
+      <source>Remove type</source>
+      <translation>删除类型</translation>
+    </message>
+    <message>
+      <source>Delete entity types</source>
+      <translation>删除实体类型</translation>
+    </message>
+    <message>
+      <source>Two types share the same key.</source>
+      <translation>两个类型使用了同一个快捷键。</translation>
+    </message>
+    <message>
+      <source>These types are still used; removing them deletes their entities:</source>
+      <translation>这些类型仍在使用，删除它们会同时删除其实体：</translation>
+    </message>
+    <message>
+      <source>Working…</source>
+      <translation>处理中…</translation>
+    </message>
+    <message>
+      <source>Cancelled; nothing was changed.</source>
+      <translation>已取消，未做任何更改。</translation>
+    </message>
+    <message>
+      <source>Import records</source>
+      <translation>导入记录</translation>
+    </message>
+    <message>
+      <source>Import</source>
+      <translation>导入</translation>
+    </message>
+    <message>
+      <source>File…</source>
+      <translation>文件…</translation>
+    </message>
+    <message>
+      <source>Source</source>
+      <translation>来源</translation>
+    </message>
+    <message>
+      <source>Format</source>
+      <translation>格式</translation>
+    </message>
+    <message>
+      <source>Type mapping</source>
+      <translation>类型映射</translation>
+    </message>
+    <message>
+      <source>Export records</source>
+      <translation>导出记录</translation>
+    </message>
+    <message>
+      <source>Export</source>
+      <translation>导出</translation>
+    </message>
+    <message>
+      <source>All records</source>
+      <translation>全部记录</translation>
+    </message>
+    <message>
+      <source>Reviewed records only</source>
+      <translation>仅已审核记录</translation>
+    </message>
+    <message>
+      <source>Destination</source>
+      <translation>目标</translation>
+    </message>
+    <message>
+      <source>Records</source>
+      <translation>记录</translation>
+    </message>
+    <message>
+      <source>Folder…</source>
+      <translation>文件夹…</translation>
+    </message>
+    <message>
+      <source>optional: source&lt;TAB&gt;target per line, or JSON</source>
+      <translation>可选：每行“源类型&lt;TAB&gt;目标类型”，或 JSON</translation>
+    </message>
+    <message>
+      <source>Import folder</source>
+      <translation>导入文件夹</translation>
+    </message>
+    <message>
+      <source>Choose a file or folder to import.</source>
+      <translation>请选择要导入的文件或文件夹。</translation>
+    </message>
+    <message>
+      <source>Export to</source>
+      <translation>导出到</translation>
+    </message>
+    <message>
+      <source>Choose where to write the export.</source>
+      <translation>请选择导出位置。</translation>
+    </message>
+    <message>
+      <source>Exported {n} records to {path}</source>
+      <translation>已导出 {n} 条记录到 {path}</translation>
+    </message>
+    <message>
+      <source>Import file</source>
+      <translation>导入文件</translation>
+    </message>
+    <message>
+      <source>&amp;File</source>
+      <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+      <source>New project…</source>
+      <translation>新建项目…</translation>
+    </message>
+    <message>
+      <source>Open project…</source>
+      <translation>打开项目…</translation>
+    </message>
+    <message>
+      <source>Open recent</source>
+      <translation>最近打开</translation>
+    </message>
+    <message>
+      <source>Import…</source>
+      <translation>导入…</translation>
+    </message>
+    <message>
+      <source>Export…</source>
+      <translation>导出…</translation>
+    </message>
+    <message>
+      <source>Quit</source>
+      <translation>退出</translation>
+    </message>
+    <message>
+      <source>&amp;Edit</source>
+      <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+      <source>Label schema…</source>
+      <translation>标签体系…</translation>
+    </message>
+    <message>
+      <source>&amp;Record</source>
+      <translation>记录(&amp;R)</translation>
+    </message>
+    <message>
+      <source>Accept as reviewed and next</source>
+      <translation>审核通过并下一条</translation>
+    </message>
+    <message>
+      <source>Next unreviewed</source>
+      <translation>下一条未审核</translation>
+    </message>
+    <message>
+      <source>Next record</source>
+      <translation>下一条记录</translation>
+    </message>
+    <message>
+      <source>Previous record</source>
+      <translation>上一条记录</translation>
+    </message>
+    <message>
+      <source>Mark as not reviewed</source>
+      <translation>标记为未审核</translation>
+    </message>
+    <message>
+      <source>&amp;View</source>
+      <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+      <source>Zoom in</source>
+      <translation>放大</translation>
+    </message>
+    <message>
+      <source>Zoom out</source>
+      <translation>缩小</translation>
+    </message>
+    <message>
+      <source>Actual size</source>
+      <translation>实际大小</translation>
+    </message>
+    <message>
+      <source>Fit image</source>
+      <translation>适应窗口</translation>
+    </message>
+    <message>
+      <source>Language</source>
+      <translation>语言</translation>
+    </message>
+    <message>
+      <source>&amp;Help</source>
+      <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+      <source>About</source>
+      <translation>关于</translation>
+    </message>
+    <message>
+      <source>Folder for the new project (empty)</source>
+      <translation>新项目的文件夹（空文件夹）</translation>
+    </message>
+    <message>
+      <source>Open project folder</source>
+      <translation>打开项目文件夹</translation>
+    </message>
+    <message>
+      <source>Images</source>
+      <translation>影像</translation>
+    </message>
+    <message>
+      <source>BIO tags</source>
+      <translation>BIO 标签</translation>
+    </message>
+    <message>
+      <source>Undo</source>
+      <translation>撤销</translation>
+    </message>
+    <message>
+      <source>Redo</source>
+      <translation>重做</translation>
+    </message>
+    <message>
+      <source>Select characters first, then press a digit key or a label button</source>
+      <translation>请先选择文字，再按数字键或点击标签按钮</translation>
+    </message>
+    <message>
+      <source>No entity under the cursor</source>
+      <translation>光标处没有实体</translation>
+    </message>
+    <message>
+      <source>Change type</source>
+      <translation>更改类型</translation>
+    </message>
+    <message>
+      <source>Accepted; this was the last record in the list</source>
+      <translation>已审核通过；这是列表中的最后一条记录</translation>
+    </message>
+    <message>
+      <source>Every record is reviewed</source>
+      <translation>所有记录均已审核</translation>
+    </message>
+    <message>
+      <source>Annotate Chinese medical records with their images.</source>
+      <translation>标注中文病历及其配套影像。</translation>
+    </message>
+    <message>
+      <source>Open project</source>
+      <translation>打开项目</translation>
+    </message>
+    <message>
+      <source>New project</source>
+      <translation>新建项目</translation>
+    </message>
+    <message>
+      <source>No record</source>
+      <translation>没有记录</translation>
+    </message>
+    <message>
+      <source>Open or create a project (File menu)</source>
+      <translation>请打开或新建项目（文件菜单）</translation>
+    </message>
+    <message>
+      <source>characters</source>
+      <translation>字</translation>
+    </message>
+    <message>
+      <source>entities</source>
+      <translation>个实体</translation>
+    </message>
+    <message>
+      <source>Offset {n}</source>
+      <translation>偏移 {n}</translation>
+    </message>
+    <message>
+      <source>The selection holds only spaces</source>
+      <translation>所选内容只有空白</translation>
+    </message>
+    <message>
+      <source>Label as</source>
+      <translation>标注为</translation>
+    </message>
+    <message>
+      <source>(none)</source>
+      <translation>（无）</translation>
+    </message>
+    <message>
+      <source>No entity type has the key {key}</source>
+      <translation>没有实体类型使用快捷键 {key}</translation>
+    </message>
+    <message>
+      <source>Select characters to create an entity</source>
+      <translation>选择文字以创建实体</translation>
+    </message>
+    <message>
+      <source>C </source>
+      <translation>窗位 </translation>
+    </message>
+    <message>
+      <source>W </source>
+      <translation>窗宽 </translation>
+    </message>
+    <message>
+      <source>Window:</source>
+      <translation>窗口：</translation>
+    </message>
+    <message>
+      <source>No image for this record</source>
+      <translation>此记录没有影像</translation>
+    </message>
+    <message>
+      <source>Automatic</source>
+      <translation>自动</translation>
+    </message>
+    <message>
+      <source>Loading {name}…</source>
+      <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+      <source>Labels:</source>
+      <translation>标签：</translation>
+    </message>
+    <message>
+      <source>Apply to the selection (key {key})</source>
+      <translation>应用到所选文字（快捷键 {key}）</translation>
+    </message>
+    <message>
+      <source>new</source>
+      <translation>新建</translation>
+    </message>
+    <message>
+      <source>pre-labelled</source>
+      <translation>已预标注</translation>
+    </message>
+    <message>
+      <source>reviewed</source>
+      <translation>已审核</translation>
+    </message>
+    <message>
+      <source>All</source>
+      <translation>全部</translation>
+    </message>
+    <message>
+      <source>In order</source>
+      <translation>按顺序</translation>
+    </message>
+    <message>
+      <source>Least confident first</source>
+      <translation>置信度最低优先</translation>
+    </message>
+    <message>
+      <source>Search text or name</source>
+      <translation>搜索文本或名称</translation>
+    </message>
+    <message>
+      <source>Reviewed {done} / {total}</source>
+      <translation>已审核 {done} / {total}</translation>
+    </message>
+    <message>
+      <source>shown</source>
+      <translation>显示</translation>
+    </message>
+    <message>
+      <source>Type</source>
+      <translation>类型</translation>
+    </message>
+    <message>
+      <source>Text</source>
+      <translation>文本</translation>
+    </message>
+    <message>
+      <source>Start</source>
+      <translation>起始</translation>
+    </message>
+    <message>
+      <source>End</source>
+      <translation>结束</translation>
+    </message>
+    <message>
+      <source>Origin</source>
+      <translation>来源</translation>
+    </message>
+    <message>
+      <source>Confidence</source>
+      <translation>置信度</translation>
+    </message>
+    <message>
+      <source>Offset</source>
+      <translation>偏移</translation>
+    </message>
+    <message>
+      <source>Char</source>
+      <translation>字符</translation>
+    </message>
+    <message>
+      <source>Tag</source>
+      <translation>标签</translation>
+    </message>
+    <message>
+      <source>annotator</source>
+      <translation>标注员</translation>
+    </message>
+    <message>
+      <source>model</source>
+      <translation>模型</translation>
+    </message>
+  </context>
+</TS>

@@ -1,0 +1,124 @@
+"""Drive the real window: create a span with keys, change it, undo, redo, accept-and-next, reopen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from madpg_core.domain import RecordStatus
+from madpg_gui import settings
+from madpg_gui.main_window import MainWindow
+
+
+def select_with_keys(qtbot, w: MainWindow, start: int, length: int) -> None:  # noqa: ANN001
+    view = w.text
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Home, Qt.KeyboardModifier.ControlModifier)
+    for _ in range(start):
+        qtbot.keyClick(view, Qt.Key.Key_Right)
+    for _ in range(length):
+        qtbot.keyClick(view, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert view.selection_range() == (start, start + length)
+
+
+def test_keys_create_change_undo_redo_accept_and_reopen(qtbot, window: MainWindow, project_dir: Path,  # noqa: ANN001
+                                                         read_db) -> None:  # noqa: ANN001
+    w = window
+    text = w.ann.record.text
+    start = text.index("高血压")
+    select_with_keys(qtbot, w, start, 3)
+    qtbot.keyClick(w.text, Qt.Key.Key_1)  # key 1 = Disease
+    assert read_db(project_dir)[0][2] == [(text.index("胸闷"), text.index("胸闷") + 2, "Symptom"), (start, start + 3, "Disease")]
+    assert w.entities.model_.rowCount() == 2
+    assert w.bio.model_.tags[start:start + 3] == ["B-Disease", "I-Disease", "I-Disease"]
+
+    # click the new span, then key 2 changes its type
+    w._span_clicked(w.ann.span_at(start))
+    qtbot.keyClick(w.text, Qt.Key.Key_2)
+    assert read_db(project_dir)[0][2][1] == (start, start + 3, "Symptom")
+    # a bare letter does nothing (input methods)
+    qtbot.keyClick(w.text, Qt.Key.Key_A)
+    assert read_db(project_dir)[0][2][1] == (start, start + 3, "Symptom")
+
+    w.undo.undo()
+    assert read_db(project_dir)[0][2][1] == (start, start + 3, "Disease")
+    w.undo.undo()
+    assert len(read_db(project_dir)[0][2]) == 1 and len(w.ann.record.spans) == 1
+    w.undo.redo()
+    w.undo.redo()
+    assert read_db(project_dir)[0][2][1] == (start, start + 3, "Symptom")
+
+    # Delete removes the span under the cursor; undo brings it back
+    w.text.select_range(start + 1, start + 1)
+    qtbot.keyClick(w.text, Qt.Key.Key_Delete)
+    assert len(read_db(project_dir)[0][2]) == 1
+    w.undo.undo()
+    assert len(read_db(project_dir)[0][2]) == 2
+
+    # Ctrl+Enter: accept as reviewed and go to the next record
+    qtbot.keyClick(w.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert read_db(project_dir)[0][1] == RecordStatus.REVIEWED
+    assert w.ann.record.name == "r2"
+    qtbot.waitUntil(lambda: "1 / 3" in w.records.progress.text(), timeout=2000)
+    state = read_db(project_dir)
+    w.close()
+
+    # reopen: exactly the saved state
+    w2 = MainWindow(settings.Preferences(language="en"))
+    qtbot.addWidget(w2)
+    assert w2.open_project(project_dir)
+    rec = w2.ann.record
+    assert rec.name == "r1" and rec.status == RecordStatus.REVIEWED
+    assert [(s.start, s.end, s.label) for s in rec.spans] == state[0][2]
+    assert read_db(project_dir) == state
+    w2.close()
+
+
+def test_overlap_is_a_message_and_undo_of_accept_returns(qtbot, window: MainWindow, project_dir: Path,  # noqa: ANN001
+                                                         read_db) -> None:  # noqa: ANN001
+    w = window
+    a = w.ann.record.text.index("胸闷")
+    w.text.select_range(a + 1, a + 4)
+    w.apply_label("Disease")
+    assert "overlaps" in w.statusBar().currentMessage()
+    assert w.undo.count() == 0 and len(read_db(project_dir)[0][2]) == 1
+    w.accept_and_next()
+    assert w.ann.record.name == "r2"
+    w.undo.undo()  # undo of the accept shows r1 again, not reviewed
+    assert w.ann.record.name == "r1" and w.ann.record.status == RecordStatus.NEW
+    assert w.records.current_id() == w.ann.record_id
+    w.next_unreviewed()
+    assert w.ann.record.name == "r2"
+
+
+def test_bio_view_edits_stay_in_sync(qtbot, window: MainWindow, project_dir: Path, read_db) -> None:  # noqa: ANN001
+    w = window
+    model = w.bio.model_
+    a = w.ann.record.text.index("气促")
+    assert model.setData(model.index(a, 2), "B-Symptom")
+    assert model.setData(model.index(a + 1, 2), "I-Symptom")
+    spans = read_db(project_dir)[0][2]
+    assert (a, a + 2, "Symptom") in spans
+    assert any(s.start == a and s.end == a + 2 for s in w.text.record.spans)
+    assert w.entities.model_.rowCount() == 2
+    # a type change in the BIO view keeps the other spans
+    model.setData(model.index(a, 2), "B-Disease")  # repaired: B-Disease, I-Symptom -> two spans
+    assert (a, a + 1, "Disease") in read_db(project_dir)[0][2]
+    w.undo.undo()
+    assert (a, a + 2, "Symptom") in read_db(project_dir)[0][2]
+    # the span view's edits reach the BIO view
+    w.text.select_range(a, a + 2)
+    qtbot.keyClick(w.text, Qt.Key.Key_Delete)
+    assert model.tags[a:a + 2] == ["O", "O"]
+
+
+def test_context_menu_and_table_selection(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+    w = window
+    span = w.ann.record.spans[0]
+    w.entities.selectRow(0)
+    assert w.text.selection_range() == (span.start, span.end)
+    w.text.select_span(span)
+    w.apply_label("Organ")  # what the context menu's "Change type" calls
+    assert w.ann.record.spans[0].label == "Organ"
+    assert w.entities.model_.data(w.entities.model_.index(0, 0)) == "Organ"
