@@ -91,8 +91,7 @@ class Annotation(QObject):
 
     def span_id(self, s: Session, record_id: int, start: int, end: int) -> int | None:
         """The database id of the span at [start, end) now (ids change when undo re-creates a span)."""
-        rec = repo.get_record(s, record_id)
-        return next((sp.id for sp in rec.spans if sp.start == start and sp.end == end), None)
+        return repo.find_span(s, record_id, start, end)
 
     def set_schema(self, apply: Callable[[Session], None]) -> None:
         with self.project.transaction() as s:

@@ -211,6 +211,12 @@ def add_span(s: Session, record_id: int, span: Span) -> int:
     return sr.id
 
 
+def find_span(s: Session, record_id: int, start: int, end: int) -> int | None:
+    """The id of the record's span at exactly [start, end), if any (one indexed query)."""
+    return s.scalar(select(SpanRow.id).where(SpanRow.record_id == record_id, SpanRow.start == start,
+                                             SpanRow.end == end))
+
+
 def delete_span(s: Session, span_id: int) -> Span:
     row = s.get(SpanRow, span_id)
     if row is None:

@@ -211,8 +211,8 @@ class ExportDialog(_TransferDialog):
             return None
         project = self.project
 
-        def run(on_progress: Callable[[int, int], None], _stop: threading.Event) -> object:
-            return formats.export_project(project, out, fmt, status, on_progress=on_progress)
+        def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
+            return formats.export_project(project, out, fmt, status, on_progress=on_progress, stop=stop)
 
         return run
 

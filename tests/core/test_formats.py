@@ -155,3 +155,18 @@ def test_cehrner_test_split_exports_exactly_the_corpus_bio(tmp_path: Path, share
                 for line in (corpus / "test.txt").read_text(encoding="utf-8").strip("\n").split("\n")]
     got = (tmp_path / "test.bio").read_text(encoding="utf-8").strip("\n").split("\n")
     assert got == expected
+
+
+def test_cancelled_export_leaves_no_file(project: Project, tmp_path: Path) -> None:
+    import threading
+
+    from madpg_core.errors import Cancelled
+
+    with project.transaction() as s:
+        for i in range(3):
+            repo.add_record(s, Record(f"记录{i}"))
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled):
+        export_project(project, tmp_path / "x.bio", "bio", stop=stop)
+    assert list(tmp_path.glob("x.bio*")) == []
