@@ -35,15 +35,17 @@ def ensure_bundled(project: Project) -> None:
 
 
 def _card_metrics(model_dir: Path) -> dict:
+    """preset, train_size and metrics from a checkpoint's config.json ("meta" written at training).
+    Plain JSON on purpose: listing versions must not import torch."""
     import json
 
-    meta = model_dir / "training.json"
-    if meta.is_file():
-        try:
-            return json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-    return {}
+    try:
+        doc = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    meta = doc.get("meta") or {}
+    return {"preset": meta.get("preset") or (doc.get("config") or {}).get("name", "bundled"),
+            "train_size": int(meta.get("train_size") or 0), "metrics": meta.get("metrics")}
 
 
 def resolve(project: Project, version: ModelVersion) -> Path:

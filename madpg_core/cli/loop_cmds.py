@@ -33,7 +33,7 @@ def cmd_prelabel(args: argparse.Namespace) -> int:
         else:
             version, model_dir = registry.active_model_dir(project)
             label = f"v{version.version}"
-        predictor = Predictor.load(model_dir, device=args.device)
+        predictor = Predictor.load(model_dir, device=None if args.device == "auto" else args.device)
         ids = [int(x) for x in args.records.split(",")] if args.records else unreviewed_ids(project)
         with progress_bar("pre-labelling") as bar:
             report = prelabel(project, ids, predictor, label, on_progress=bar)
@@ -59,4 +59,81 @@ def cmd_models(args: argparse.Namespace) -> int:
         f1 = ((v.metrics or {}).get("micro") or {}).get("f1")
         f1s = f"{100 * f1:.1f}" if isinstance(f1, (int, float)) else "-"
         print(f"{'*' if v.active else ' ':2}{v.version:>7}  {v.preset:<16}{v.train_size:>7}{f1s:>8}  {v.created_at}")
+    return 0
+
+
+def add_project_train_args(p: argparse.ArgumentParser) -> None:
+    """Options of `madpg train PROJECT` (training on a project's reviewed records)."""
+    p.add_argument("--epochs", type=int, help="default: the preset's")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--dev-fraction", type=float, default=0.15, help="held-out part of the reviewed records")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--no-activate", action="store_true", help="register the new version without activating it")
+    p.add_argument("--progress-json", action="store_true",
+                   help="print one JSON event per line (progress, finished, cancelled, failed) for the GUI")
+
+
+def cmd_train_project(args: argparse.Namespace) -> int:
+    """Train on a project's reviewed records. SIGTERM/SIGINT cancel cleanly; so does the death of
+    the parent process when --progress-json (the GUI) started us."""
+    import json
+    import os
+    import signal
+    import threading
+    import time
+
+    from madpg_core.errors import Cancelled, MadpgError
+    from madpg_core.retrain import TrainRequest, train_from_project
+    from madpg_core.storage.project import Project
+
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def emit(event: str, **fields: object) -> None:
+        if args.progress_json:
+            print(json.dumps({"event": event, **fields}, ensure_ascii=False), flush=True)
+
+    if args.progress_json:
+        parent = os.getppid()
+
+        def watch_parent() -> None:  # the GUI was killed: do not finish and swap models behind its back
+            while not stop.is_set():
+                if os.getppid() != parent:
+                    stop.set()
+                time.sleep(1.0)
+
+        threading.Thread(target=watch_parent, daemon=True).start()
+
+    last = [0.0]
+
+    def on_progress(p) -> None:  # noqa: ANN001 - train.loop.Progress
+        now = time.monotonic()
+        if p.dev_f1 is None and now - last[0] < 0.2 and p.step != p.total_steps:
+            return  # at most 5 progress lines a second; every epoch end is kept
+        last[0] = now
+        emit("progress", epoch=p.epoch, step=p.step, total_steps=p.total_steps, loss=p.loss, dev_f1=p.dev_f1,
+             message=p.message)
+        if not args.progress_json and p.dev_f1 is not None:
+            print(p.message, flush=True)
+
+    request = TrainRequest(preset=args.preset, epochs=args.epochs, device=None if args.device == "auto" else args.device,
+                           dev_fraction=args.dev_fraction, seed=args.seed, pretrained_path=args.pretrained,
+                           activate=not args.no_activate)
+    try:
+        with Project.open(args.project) as project:
+            version = train_from_project(project, request, on_progress=on_progress, stop=stop)
+    except Cancelled as e:
+        emit("cancelled", message=str(e))
+        if not args.progress_json:
+            print(f"madpg: {e}")
+        return 3
+    except MadpgError as e:
+        emit("failed", message=str(e))
+        raise
+    emit("finished", version=version.version, metrics=version.metrics, active=version.active)
+    f1 = ((version.metrics or {}).get("micro") or {}).get("f1")
+    if not args.progress_json:
+        print(f"model version {version.version} ({'active' if version.active else 'not active'})"
+              + (f": dev F1 {100 * f1:.2f}" if f1 is not None else ""))
     return 0

@@ -83,8 +83,8 @@ def _fake_checkpoint(folder: Path) -> Path:
 def test_versions_register_activate_and_roll_back(project: Project, monkeypatch: pytest.MonkeyPatch,
                                                   tmp_path: Path) -> None:
     bundled = _fake_checkpoint(tmp_path / "bundled")
-    (bundled / "training.json").write_text(json.dumps({"preset": "madpg-lite", "train_size": 914,
-                                                       "metrics": {"micro": {"f1": 0.8}}}), encoding="utf-8")
+    (bundled / "config.json").write_text(json.dumps({"config": {"name": "madpg-lite"}, "meta": {
+        "train_size": 914, "metrics": {"micro": {"f1": 0.8}}}}), encoding="utf-8")
     monkeypatch.setattr(registry, "default_model_dir", lambda: bundled)
     active, path = registry.active_model_dir(project)
     assert (active.version, active.preset, path) == (0, "madpg-lite", bundled)

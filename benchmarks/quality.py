@@ -1,0 +1,76 @@
+"""Quality table: strict entity P/R/F1 on cehrner test (seven original types), every model trained
+with the same CPU time budget and seed, with a bootstrap 95 % interval of micro F1.
+
+    .venv/bin/python benchmarks/quality.py --minutes 3            # quick, a few minutes a model
+    .venv/bin/python benchmarks/quality.py --minutes 20 --models bilstm-crf,madpg-lite
+
+Published anchors (Yidu-S4K, original 379-document test split, so only indicative here):
+LSTM-CRF 80.43, BERT-CRF 83.49 (see ../shared/data/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import replace
+
+from common import CEHRNER_TYPES, bootstrap_f1, load_cehrner, machine, markdown, need_data, per_type_row
+
+from madpg_core.model.config import PRESETS, build_config
+from madpg_core.train.loop import fit
+from madpg_core.train.metrics import score_spans
+
+# The from-scratch BERT-CRF uses madpg-lite's encoder sizes, so the rows differ only in their parts.
+LITE_SIZES = {k: PRESETS["madpg-lite"][k] for k in ("hidden_size", "num_layers", "num_heads", "intermediate_size",
+                                                     "use_bigrams", "dropout", "head_lr", "batch_size",
+                                                     "warmup_ratio")}
+MODELS = {
+    "cnn-crf": lambda: build_config("cnn-crf"),
+    "bilstm-crf": lambda: build_config("bilstm-crf"),
+    "bert-crf (scratch)": lambda: build_config("bert-crf", text_encoder="bert-scratch", **LITE_SIZES),
+    "madpg-lite": lambda: build_config("madpg-lite"),
+    "madpg-lite w/o EMA": lambda: build_config("madpg-lite", use_ema=False),
+    "madpg-lite w/o GCN": lambda: build_config("madpg-lite", use_gcn=False),
+    "madpg-lite w/o gate": lambda: build_config("madpg-lite", use_gate=False),
+}
+ANCHORS = [{"model": "LSTM-CRF (published, Yidu-S4K)", "F1": 80.43},
+           {"model": "BERT-CRF (published, Yidu-S4K)", "F1": 83.49}]
+
+
+def run(name: str, minutes: float, seed: int, train: list, dev: list, test: list) -> dict:
+    from madpg_core.inference.predictor import Predictor
+
+    cfg = replace(MODELS[name](), seed=seed, epochs=1000, entity_types=CEHRNER_TYPES)
+    started = time.monotonic()
+    result = fit(cfg, train, dev, time_budget_s=60 * minutes)
+    seconds = time.monotonic() - started
+    pred = Predictor(result.model).predict(test)
+    gold = [list(r.spans) for r in test]
+    scores = score_spans(gold, pred)
+    lo, hi = bootstrap_f1(gold, pred)
+    row = per_type_row(name, scores, CEHRNER_TYPES)
+    row.update({"95% CI": f"{100 * lo:.1f}–{100 * hi:.1f}", "dev F1": 100 * result.best_dev_f1,
+                "epochs": len(result.history), "train s": round(seconds)})
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--minutes", type=float, default=3.0, help="training budget per model (CPU minutes)")
+    ap.add_argument("--models", default=",".join(MODELS), help=f"comma-separated, from: {', '.join(MODELS)}")
+    ap.add_argument("--seed", type=int, default=42)
+    args = ap.parse_args()
+    need_data()
+    train, dev, test = (load_cehrner(s) for s in ("train", "dev", "test"))
+    rows = []
+    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+        rows.append(run(name, args.minutes, args.seed, train, dev, test))
+        print(f"done: {name} F1 {rows[-1]['F1']:.2f}", flush=True)
+    cols = ["model", "P", "R", "F1", "95% CI", "dev F1", *CEHRNER_TYPES, "epochs", "train s"]
+    print(f"\ncehrner test (41 documents, 632 entities), budget {args.minutes} min/model, seed {args.seed}")
+    print(f"machine: {machine()}\n")
+    print(markdown(rows + ANCHORS, cols))
+
+
+if __name__ == "__main__":
+    main()
