@@ -7,36 +7,20 @@ found nearest to the stated offset) and drops the rest, with a warning for each.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from madpg_core.domain import ImportReport, Record, Span
-from madpg_core.errors import FormatError, MadpgError
-from madpg_core.formats.common import Progress, flatten, read_text_file
+from madpg_core.formats.common import Progress, flatten, read_json_lines
 
 
 def read(path: Path, report: ImportReport, encoding: str = "utf-8",
          on_progress: Progress | None = None) -> list[Record]:
-    lines = read_text_file(path, encoding).splitlines()
-    records = []
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            text = obj["text"]
-            if not isinstance(text, str):
-                raise ValueError('"text" is not a string')
-            spans = [s for m in obj.get("mention_data", []) if (s := _span(m, text, f"{path}:{i}", report))]
-            spans = flatten(spans, text, f"{path}:{i}", report)
-            records.append(Record(text, tuple(spans), (), f"{path.stem}-{len(records) + 1}"))
-        except json.JSONDecodeError as e:
-            raise FormatError(path, i, f"invalid JSON: {e.msg} (column {e.colno})") from None
-        except (KeyError, ValueError, TypeError, MadpgError) as e:
-            raise FormatError(path, i, f"{type(e).__name__ if isinstance(e, KeyError) else ''} {e}".strip()) from None
-        if on_progress:
-            on_progress(i, len(lines))
-    return records
+    def convert(obj: dict, line: int, index: int) -> Record:
+        text, where = obj["text"], f"{path}:{line}"
+        spans = [s for m in obj.get("mention_data", []) if (s := _span(m, text, where, report))]
+        return Record(text, tuple(flatten(spans, text, where, report)), (), f"{path.stem}-{index + 1}")
+
+    return read_json_lines(path, encoding, convert, on_progress)
 
 
 def _span(m: dict, text: str, where: str, report: ImportReport) -> Span | None:

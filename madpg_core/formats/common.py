@@ -6,10 +6,35 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from madpg_core.domain import ImportReport, Span
+from madpg_core.domain import ImportReport, Record, Span
 from madpg_core.errors import FormatError, MadpgError
 
 Progress = Callable[[int, int], None]  # (done, total)
+
+
+def read_json_lines(path: Path, encoding: str, convert: Callable[[dict, int, int], Record],
+                    on_progress: Progress | None = None) -> list[Record]:
+    """One JSON object with a "text" string per line → ``convert(obj, line_number, index)``.
+    Any problem becomes a FormatError naming the file and the line."""
+    lines = read_text_file(path, encoding).splitlines()
+    records: list[Record] = []
+    for i, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
+                raise ValueError('expected an object with a "text" string')
+            records.append(convert(obj, i, len(records)))
+        except json.JSONDecodeError as e:
+            raise FormatError(path, i, f"invalid JSON: {e.msg} (column {e.colno})") from None
+        except KeyError as e:
+            raise FormatError(path, i, f"missing field {e}") from None
+        except (ValueError, TypeError, MadpgError) as e:
+            raise FormatError(path, i, str(e)) from None
+        if on_progress:
+            on_progress(i, len(lines))
+    return records
 
 
 def read_text_file(path: Path, encoding: str = "utf-8") -> str:

@@ -11,32 +11,17 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from madpg_core.domain import ImportReport, Record, RecordStatus, Span, SpanSource
-from madpg_core.errors import FormatError, MadpgError
-from madpg_core.formats.common import Progress, read_text_file
+from madpg_core.formats.common import Progress, read_json_lines
 
 
 def read(path: Path, report: ImportReport, encoding: str = "utf-8",
          on_progress: Progress | None = None) -> list[Record]:
-    lines = read_text_file(path, encoding).splitlines()
-    records = []
-    for i, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-            if not isinstance(obj, dict) or not isinstance(obj.get("text"), str):
-                raise ValueError('expected an object with a "text" string')
-            images = tuple(_image_path(path, p) for p in obj.get("images", []))
-            spans = tuple(_span(d) for d in obj.get("spans", []))
-            records.append(Record(obj["text"], spans, images, str(obj.get("name", "")),
-                                  RecordStatus(obj.get("status", "new"))))
-        except json.JSONDecodeError as e:
-            raise FormatError(path, i, f"invalid JSON: {e.msg} (column {e.colno})") from None
-        except (ValueError, KeyError, TypeError, MadpgError) as e:
-            raise FormatError(path, i, str(e)) from None
-        if on_progress:
-            on_progress(i, len(lines))
-    return records
+    def convert(obj: dict, line: int, index: int) -> Record:
+        images = tuple(_image_path(path, p) for p in obj.get("images", []))
+        spans = tuple(_span(d) for d in obj.get("spans", []))
+        return Record(obj["text"], spans, images, str(obj.get("name", "")), RecordStatus(obj.get("status", "new")))
+
+    return read_json_lines(path, encoding, convert, on_progress)
 
 
 def _span(d: dict) -> Span:
