@@ -22,12 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--max-steps", type=int, default=None, help="override the preset's step limit")
     t.add_argument("--patience", type=int, default=None, help="override the preset's patience")
+    t.add_argument("--segmenter-epochs", type=int, default=8, help="epochs of the character segmenter")
+    t.add_argument("--pretrain-epochs", type=int, default=0,
+                   help="first pretrain tok2vec on raw medical text from the shared data (0: no)")
     t.set_defaults(func=_train)
 
     e = psub.add_parser("evaluate", help="UAS/LAS (gold tokens) and segmentation F1 on a CoNLL-U file")
     e.add_argument("conllu", type=Path)
     e.add_argument("--model", type=Path, default=None, help="pipeline folder (default: the shipped one)")
-    e.add_argument("--no-user-dict", action="store_true", help="segment with plain jieba")
+    e.add_argument("--segmenter", choices=("auto", "char", "jieba"), default="auto",
+                   help="auto: the pipeline's character segmenter when shipped, else jieba")
+    e.add_argument("--no-user-dict", action="store_true", help="with jieba: no user dictionary")
     e.set_defaults(func=_evaluate)
 
 
@@ -35,11 +40,13 @@ def _train(args: argparse.Namespace) -> int:
     from madpg_core.text.parser_training import train
 
     overrides = {k: v for k, v in (("max_steps", args.max_steps), ("patience", args.patience)) if v is not None}
+    common = {"preset": args.preset, "seed": args.seed, "segmenter_epochs": args.segmenter_epochs,
+              "pretrain_epochs": args.pretrain_epochs, **overrides}
     if args.work_dir is not None:
-        train(args.ud_dir, args.output, args.work_dir, args.preset, args.seed, **overrides)
+        train(args.ud_dir, args.output, args.work_dir, **common)
     else:
         with tempfile.TemporaryDirectory(prefix="madpg-parser-") as tmp:
-            train(args.ud_dir, args.output, Path(tmp), args.preset, args.seed, **overrides)
+            train(args.ud_dir, args.output, Path(tmp), **common)
     return 0
 
 
@@ -52,7 +59,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         from madpg_core.errors import MadpgError
 
         raise MadpgError(f"no such CoNLL-U file: {args.conllu}")
-    parser = load_parser(args.model, user_dict=not args.no_user_dict)
+    parser = load_parser(args.model, user_dict=not args.no_user_dict, segmenter=args.segmenter)
     result = evaluate(parser, list(read_conllu(args.conllu)))
     print(f"{args.conllu.name}: parser {parser.version}")
     for line in result.lines():
