@@ -69,7 +69,8 @@ class Application:
         old = self.window
         folder = old.project.folder if old.project else None
         record = old.ann.record_id if old.ann else None
-        old.close()
+        if not old.close():  # the user chose to keep a running training
+            return
         self.window = self._new_window()
         if folder is not None and self.window.open_project(folder) and record is not None:
             self.window.show_record(record)

@@ -1,7 +1,7 @@
 """The main window: composes the widgets, turns their intent signals into undo commands.
 
-Later features (model pre-labelling, training) plug in as their own docks/menus through
-``add_dock`` and ``menus``; nothing here imports torch.
+Later features plug in as their own docks/menus through ``add_dock`` and ``menus``: the model
+loop (pre-labelling, training, versions) is composed in from model_loop.py. Nothing here imports torch.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from madpg_gui.annotation import Annotation
 from madpg_gui.dialogs.schema_editor import SchemaEditor
 from madpg_gui.dialogs.transfer import ExportDialog, ImportDialog
 from madpg_gui.i18n import LANGUAGES, tr
+from madpg_gui.model_loop import ModelLoop
 from madpg_gui.widgets.image_pane import ImagePane
 from madpg_gui.widgets.palette import LabelPalette
 from madpg_gui.widgets.record_list import RecordList, status_text
@@ -39,6 +40,8 @@ from madpg_gui.widgets.text_view import SpanTextView
 
 class MainWindow(QMainWindow):
     languageRequested = Signal(str)
+    projectOpened = Signal()  # after a project is shown
+    projectClosing = Signal()  # before the project closes: background work on it must stop
 
     def __init__(self, prefs: settings.Preferences) -> None:
         super().__init__()
@@ -51,6 +54,7 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_docks()
         self._build_menus()
+        self.model_loop = ModelLoop(self)
         self.status_label, self.offset_label = QLabel(), QLabel()
         self.statusBar().addPermanentWidget(self.offset_label)
         self.statusBar().addPermanentWidget(self.status_label)
@@ -200,10 +204,12 @@ class MainWindow(QMainWindow):
         self._enable(True)
         ids = self.records.ids()
         self.show_record(ids[0] if ids else None)
+        self.projectOpened.emit()
 
     def close_project(self) -> None:
         self.undo.clear()
         if self.project is not None:
+            self.projectClosing.emit()
             self.images.set_images([])
             self.images.loader.wait()
             self.project.close()
@@ -478,6 +484,9 @@ class MainWindow(QMainWindow):
             self.restoreState(state, settings.LAYOUT_VERSION)
 
     def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+        if not self.model_loop.confirm_close():
+            e.ignore()
+            return
         qs = settings.qsettings()
         qs.setValue("geometry", self.saveGeometry())
         qs.setValue("state", self.saveState(settings.LAYOUT_VERSION))

@@ -15,7 +15,7 @@ from madpg_core.paths import config_dir
 
 PREFS_FILE = "gui.toml"
 STATE_FILE = "window-state.ini"
-LAYOUT_VERSION = 1  # bump when the docks change, so an old saved layout is not restored
+LAYOUT_VERSION = 2  # bump when the docks change, so an old saved layout is not restored
 MAX_RECENT = 8
 
 
@@ -24,6 +24,8 @@ class Preferences:
     language: str = ""  # "" = follow the system locale (Chinese when the system is Chinese)
     text_font_size: int = 14
     last_project: str = ""
+    device: str = "auto"  # pre-labelling: auto (CUDA when present), cpu or cuda
+    pretrained_path: str = ""  # local BERT/RoBERTa folder: enables the full MADPG presets in Model ▸ Train…
 
 
 def prefs_path() -> Path:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
@@ -46,8 +48,14 @@ class TaskWorker(QObject):
             self.finished.emit(result)  # work that completed is reported, even if Cancel came late
 
 
+SWITCH_INTERVAL_S = 0.001
+
+
 def start(worker: TaskWorker, parent: QObject) -> QThread:
     """Move ``worker`` to a new thread and start it; the thread quits when the worker ends."""
+    # A worker running Python code keeps the GIL up to the switch interval (5 ms by default) each
+    # time the GUI thread asks for it; 1 ms keeps the window's event loop prompt (benchmarks/ui_stall.py).
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
     thread = QThread(parent)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
@@ -56,3 +64,54 @@ def start(worker: TaskWorker, parent: QObject) -> QThread:
         sig.connect(thread.quit, Qt.ConnectionType.DirectConnection)
     thread.start()
     return thread
+
+
+# ---------------------------------------------------------------- pre-labelling
+
+
+class PredictorCache:
+    """The loaded active model, kept between runs (loading imports torch: worker threads only)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[str, str | None] | None = None
+        self._predictor: object | None = None
+
+    def get(self, model_dir: object, device: str | None) -> object:
+        from madpg_core.inference.predictor import Predictor
+
+        key = (str(model_dir), device)
+        with self._lock:
+            if self._key != key:
+                self._predictor, self._key = None, None  # free the old model before loading the next
+                self._predictor, self._key = Predictor.load(model_dir, device=device), key
+                # torch, the parser and the model add ~500k objects the cyclic GC would re-scan in every
+                # full collection (~0.2-1 s with the GIL held: a frozen window); they live as long as the app
+                gc.freeze()
+            return self._predictor
+
+    def clear(self) -> None:
+        with self._lock:
+            self._predictor, self._key = None, None
+
+
+def prelabel_task(project: object, record_ids: Sequence[int] | None, cache: PredictorCache,
+                  device: str | None = None) -> Task:
+    """A task that pre-labels ``record_ids`` (None: every record not reviewed) with the active model.
+
+    Its result is the core's ``PrelabelReport``; reviewed records and human spans stay untouched.
+    """
+
+    def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
+        from madpg_core import registry
+        from madpg_core.prelabel import prelabel, unreviewed_ids
+
+        version, model_dir = registry.active_model_dir(project)
+        ids = list(record_ids) if record_ids is not None else unreviewed_ids(project)
+        on_progress(0, len(ids))
+        predictor = cache.get(model_dir, device)
+        if stop.is_set():
+            raise Cancelled("pre-labelling cancelled before it started")
+        return prelabel(project, ids, predictor, f"v{version.version}", on_progress=on_progress, stop=stop)
+
+    return run

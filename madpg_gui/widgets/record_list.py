@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QItemSelectionModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
 from madpg_core.domain import RecordStatus
@@ -20,8 +28,8 @@ def status_text(st: RecordStatus) -> str:
 
 
 class RecordListModel(QAbstractListModel):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         self.rows: list[repo.RecordSummary] = []
 
     def set_rows(self, rows: list[repo.RecordSummary]) -> None:
@@ -42,7 +50,10 @@ class RecordListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return swatch(STATUS_COLORS[r.status], 12, True)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{status_text(r.status)} · {r.n_spans} {tr('entities')}"
+            tip = f"{status_text(r.status)} · {r.n_spans} {tr('entities')}"
+            if r.min_confidence is not None:
+                tip += " · " + tr("least confident model entity {c}").format(c=f"{r.min_confidence:.2f}")
+            return tip
         if role == Qt.ItemDataRole.UserRole:
             return r.id
         return None
@@ -66,12 +77,15 @@ class RecordList(QWidget):
         self.order = QComboBox()
         self.order.addItem(tr("In order"), "id")
         self.order.addItem(tr("Least confident first"), "uncertainty")
-        self.view = QListView()
+        # The view is parented before its model, so Qt destroys it first: a model that died before its
+        # view (e.g. Python's garbage collector freeing it) made the view report a dangling index.
+        self.view = QListView(self)
         self.view.setUniformItemSizes(True)  # fast on thousands of records
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setAlternatingRowColors(True)
-        self.model = RecordListModel()
+        self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)  # Model ▸ Pre-label selected
+        self.model = RecordListModel(self)
         self.view.setModel(self.model)
         self.progress = QLabel()
         row = QHBoxLayout()
@@ -102,20 +116,36 @@ class RecordList(QWidget):
             with self.project.reading() as s:
                 rows = repo.list_records(s, search=self.search.text().strip(), status=self.status.currentData(),
                                          order=self.order.currentData())
+                if self.order.currentData() == "uncertainty":  # what is left to review comes first
+                    rows.sort(key=lambda r: r.status == RecordStatus.REVIEWED)
                 st = repo.stats(s)
             done = st.records_by_status.get(RecordStatus.REVIEWED.value, 0)
             self.progress.setText(tr("Reviewed {done} / {total}").format(done=done, total=st.records)
                                   + (f"  ·  {tr('shown')} {len(rows)}" if len(rows) != st.records else ""))
         else:
             self.progress.setText("")
+        selected = set(self.selected_ids())
         self._quiet = True
         self.model.set_rows(rows)
         if current is not None:
             self.select(current)
+        if len(selected) > 1:  # keep a multi-selection across refreshes (Model ▸ Pre-label selected)
+            sm = self.view.selectionModel()
+            for i, r in enumerate(rows):
+                if r.id in selected:
+                    sm.select(self.model.index(i), QItemSelectionModel.SelectionFlag.Select)
         self._quiet = False
 
     def ids(self) -> list[int]:
         return [r.id for r in self.model.rows]
+
+    def selected_ids(self) -> list[int]:
+        """The selected records in list order (the current one when nothing else is selected)."""
+        rows = sorted(i.row() for i in self.view.selectionModel().selectedRows())
+        ids = [self.model.rows[r].id for r in rows]
+        if not ids and self.current_id() is not None:
+            ids = [self.current_id()]
+        return ids
 
     def current_id(self) -> int | None:
         idx = self.view.currentIndex()

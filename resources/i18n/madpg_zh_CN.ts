@@ -76,6 +76,126 @@
       <translation>这些类型仍在使用，删除它们会同时删除其实体：</translation>
     </message>
     <message>
+      <source>Train a new model version</source>
+      <translation>训练新的模型版本</translation>
+    </message>
+    <message>
+      <source>optional: local BERT/RoBERTa folder for the full MADPG</source>
+      <translation>可选：完整 MADPG 所需的本地 BERT/RoBERTa 文件夹</translation>
+    </message>
+    <message>
+      <source>Folder…</source>
+      <translation>文件夹…</translation>
+    </message>
+    <message>
+      <source>Automatic (CUDA when present)</source>
+      <translation>自动（有 CUDA 时使用 CUDA）</translation>
+    </message>
+    <message>
+      <source>CPU</source>
+      <translation>CPU</translation>
+    </message>
+    <message>
+      <source>Make the new version active when it finishes</source>
+      <translation>训练完成后启用新版本</translation>
+    </message>
+    <message>
+      <source>Preset</source>
+      <translation>预设</translation>
+    </message>
+    <message>
+      <source>Pretrained folder</source>
+      <translation>预训练模型文件夹</translation>
+    </message>
+    <message>
+      <source>Epochs</source>
+      <translation>轮数</translation>
+    </message>
+    <message>
+      <source>Device</source>
+      <translation>设备</translation>
+    </message>
+    <message>
+      <source>Held out for dev scores</source>
+      <translation>留作验证集</translation>
+    </message>
+    <message>
+      <source>Train</source>
+      <translation>训练</translation>
+    </message>
+    <message>
+      <source>Cancel training</source>
+      <translation>取消训练</translation>
+    </message>
+    <message>
+      <source>Pretrained BERT/RoBERTa folder</source>
+      <translation>预训练 BERT/RoBERTa 文件夹</translation>
+    </message>
+    <message>
+      <source>Starting…</source>
+      <translation>正在启动…</translation>
+    </message>
+    <message>
+      <source>CUDA (GPU)</source>
+      <translation>CUDA（GPU）</translation>
+    </message>
+    <message>
+      <source>Stopping after the current batch…</source>
+      <translation>将在当前批次结束后停止…</translation>
+    </message>
+    <message>
+      <source>Version {v} is ready</source>
+      <translation>版本 {v} 已完成</translation>
+    </message>
+    <message>
+      <source>now active</source>
+      <translation>已启用</translation>
+    </message>
+    <message>
+      <source>not activated</source>
+      <translation>未启用</translation>
+    </message>
+    <message>
+      <source>{n} reviewed records: {t} to train on, {d} held out to score the model.</source>
+      <translation>已审核记录 {n} 条：{t} 条用于训练，{d} 条留作验证评分。</translation>
+    </message>
+    <message>
+      <source>epoch {e}</source>
+      <translation>第 {e} 轮</translation>
+    </message>
+    <message>
+      <source>epoch {e}: dev F1 {f}</source>
+      <translation>第 {e} 轮：验证集 F1 {f}</translation>
+    </message>
+    <message>
+      <source>Not a folder: {p}</source>
+      <translation>不是文件夹：{p}</translation>
+    </message>
+    <message>
+      <source>Training needs at least {k} reviewed records; this project has {n}.</source>
+      <translation>训练至少需要 {k} 条已审核记录；本项目只有 {n} 条。</translation>
+    </message>
+    <message>
+      <source>step {s} / {t}</source>
+      <translation>步 {s} / {t}</translation>
+    </message>
+    <message>
+      <source>loss {x}</source>
+      <translation>损失 {x}</translation>
+    </message>
+    <message>
+      <source>dev F1 {f}</source>
+      <translation>验证集 F1 {f}</translation>
+    </message>
+    <message>
+      <source>Cancelled: {m}. The active model is unchanged.</source>
+      <translation>已取消：{m}。当前启用的模型未改变。</translation>
+    </message>
+    <message>
+      <source>Training failed: {m}. The active model is unchanged.</source>
+      <translation>训练失败：{m}。当前启用的模型未改变。</translation>
+    </message>
+    <message>
       <source>Working…</source>
       <translation>处理中…</translation>
     </message>
@@ -130,10 +250,6 @@
     <message>
       <source>Records</source>
       <translation>记录</translation>
-    </message>
-    <message>
-      <source>Folder…</source>
-      <translation>文件夹…</translation>
     </message>
     <message>
       <source>optional: source&lt;TAB&gt;target per line, or JSON</source>
@@ -352,6 +468,98 @@
       <translation>选择文字以创建实体</translation>
     </message>
     <message>
+      <source>Cancel</source>
+      <translation>取消</translation>
+    </message>
+    <message>
+      <source>Model versions</source>
+      <translation>模型版本</translation>
+    </message>
+    <message>
+      <source>&amp;Model</source>
+      <translation>模型(&amp;M)</translation>
+    </message>
+    <message>
+      <source>Pre-label current record</source>
+      <translation>预标注当前记录</translation>
+    </message>
+    <message>
+      <source>Pre-label selected records</source>
+      <translation>预标注所选记录</translation>
+    </message>
+    <message>
+      <source>Pre-label all unreviewed records</source>
+      <translation>预标注全部未审核记录</translation>
+    </message>
+    <message>
+      <source>Train…</source>
+      <translation>训练…</translation>
+    </message>
+    <message>
+      <source>Pre-labelling</source>
+      <translation>正在预标注</translation>
+    </message>
+    <message>
+      <source>Training is running</source>
+      <translation>正在训练</translation>
+    </message>
+    <message>
+      <source>Quitting cancels the training run; the active model stays as it is. Quit?</source>
+      <translation>退出将取消本次训练，当前启用的模型保持不变。确定退出吗？</translation>
+    </message>
+    <message>
+      <source>No record is shown</source>
+      <translation>未显示任何记录</translation>
+    </message>
+    <message>
+      <source>Select records in the list first</source>
+      <translation>请先在列表中选择记录</translation>
+    </message>
+    <message>
+      <source>Pre-labelling is already running</source>
+      <translation>预标注已在进行中</translation>
+    </message>
+    <message>
+      <source>Stopping…</source>
+      <translation>正在停止…</translation>
+    </message>
+    <message>
+      <source>Pre-labelled {n} records: {k} model entities</source>
+      <translation>已预标注 {n} 条记录：模型实体 {k} 个</translation>
+    </message>
+    <message>
+      <source>Training</source>
+      <translation>训练中</translation>
+    </message>
+    <message>
+      <source>Model v{n} is active; pre-labelling uses it from now on.</source>
+      <translation>模型 v{n} 已启用；此后的预标注将使用它。</translation>
+    </message>
+    <message>
+      <source>Pre-labelling cancelled after {d} of {t} records; those stay labelled.</source>
+      <translation>预标注已在完成 {d}/{t} 条记录后取消；已完成的标注保留。</translation>
+    </message>
+    <message>
+      <source>Model version {v} is ready</source>
+      <translation>模型版本 {v} 已完成</translation>
+    </message>
+    <message>
+      <source>{n} reviewed records left as they were</source>
+      <translation>{n} 条已审核记录保持不变</translation>
+    </message>
+    <message>
+      <source>Training: epoch {e}, dev F1 {f}</source>
+      <translation>训练：第 {e} 轮，验证集 F1 {f}</translation>
+    </message>
+    <message>
+      <source>Training cancelled: {m}. The active model is unchanged.</source>
+      <translation>训练已取消：{m}。当前启用的模型未改变。</translation>
+    </message>
+    <message>
+      <source>Pre-labelling failed: {m}</source>
+      <translation>预标注失败：{m}</translation>
+    </message>
+    <message>
       <source>C </source>
       <translation>窗位 </translation>
     </message>
@@ -374,6 +582,74 @@
     <message>
       <source>Loading {name}…</source>
       <translation>正在加载 {name}…</translation>
+    </message>
+    <message>
+      <source>Activate</source>
+      <translation>启用</translation>
+    </message>
+    <message>
+      <source>Version</source>
+      <translation>版本</translation>
+    </message>
+    <message>
+      <source>Trained on</source>
+      <translation>训练记录数</translation>
+    </message>
+    <message>
+      <source>Dev F1</source>
+      <translation>验证集 F1</translation>
+    </message>
+    <message>
+      <source>Created</source>
+      <translation>创建时间</translation>
+    </message>
+    <message>
+      <source>Type</source>
+      <translation>类型</translation>
+    </message>
+    <message>
+      <source>bundled</source>
+      <translation>内置</translation>
+    </message>
+    <message>
+      <source>No model yet: review some records, then Model ▸ Train…</source>
+      <translation>尚无模型：请先审核一些记录，然后选择 模型 ▸ 训练…</translation>
+    </message>
+    <message>
+      <source>Dev scores (%): v{a} beside the active v{b}</source>
+      <translation>验证集得分（%）：v{a} 与当前启用的 v{b} 对比</translation>
+    </message>
+    <message>
+      <source>all (micro)</source>
+      <translation>全部（微平均）</translation>
+    </message>
+    <message>
+      <source>Dev scores (%): the active v{a} beside v{b}</source>
+      <translation>验证集得分（%）：当前启用的 v{a} 与 v{b} 对比</translation>
+    </message>
+    <message>
+      <source>Dev scores (%): v{a} beside v{b}</source>
+      <translation>验证集得分（%）：v{a} 与 v{b} 对比</translation>
+    </message>
+    <message>
+      <source>no scores recorded for this version</source>
+      <translation>此版本没有记录得分</translation>
+    </message>
+    <message>
+      <source>The active model: pre-labelling uses it</source>
+      <translation>当前启用的模型：预标注使用它</translation>
+    </message>
+    <message>
+      <source>Roll back to v{n}</source>
+      <translation>回滚到 v{n}</translation>
+    </message>
+    <message>
+      <source>Activate v{n}</source>
+      <translation>启用 v{n}</translation>
+    </message>
+    <message>
+      <source>Dev scores of v{n} (%)</source>
+      <translation>v{n} 的验证集得分（%）</translation>
     </message>
     <message>
       <source>Labels:</source>
@@ -412,16 +688,16 @@
       <translation>搜索文本或名称</translation>
     </message>
     <message>
+      <source>least confident model entity {c}</source>
+      <translation>最低模型置信度 {c}</translation>
+    </message>
+    <message>
       <source>Reviewed {done} / {total}</source>
       <translation>已审核 {done} / {total}</translation>
     </message>
     <message>
       <source>shown</source>
       <translation>显示</translation>
-    </message>
-    <message>
-      <source>Type</source>
-      <translation>类型</translation>
     </message>
     <message>
       <source>Text</source>

@@ -1,0 +1,309 @@
+"""The model in the loop, as the main window shows it: the Model menu, the versions dock, a
+status-bar progress indicator, pre-labelling in a worker thread and training in a child process.
+
+Composed into ``MainWindow`` (which stays small); nothing here imports torch at start-up: the
+predictor is loaded inside the pre-label worker, and training runs in its own process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QWidget
+
+from madpg_core import registry
+from madpg_core.domain import RecordStatus
+from madpg_core.errors import MadpgError
+from madpg_core.storage import repo
+from madpg_gui import settings, workers
+from madpg_gui.dialogs.train_dialog import TrainDialog
+from madpg_gui.i18n import tr
+from madpg_gui.training_process import TrainingProcess
+from madpg_gui.widgets.model_panel import ModelPanel
+
+if TYPE_CHECKING:
+    from madpg_gui.main_window import MainWindow
+
+SHUTDOWN_WAIT_MS = 20_000
+
+
+class JobIndicator(QWidget):
+    """Status-bar progress of a background job, with its Cancel button; hidden when idle."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.bar = QProgressBar(maximumWidth=160, textVisible=True)
+        self.cancel = QPushButton(tr("Cancel"))
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.label)
+        lay.addWidget(self.bar)
+        lay.addWidget(self.cancel)
+        self.hide()
+
+    def begin(self, text: str) -> None:
+        self.label.setText(text)
+        self.bar.setRange(0, 0)
+        self.cancel.setEnabled(True)
+        self.show()
+
+    def step(self, done: int, total: int) -> None:
+        if total > 0:
+            self.bar.setRange(0, total)
+            self.bar.setValue(done)
+
+
+class ModelLoop(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.cache = workers.PredictorCache()
+        self.worker: workers.TaskWorker | None = None
+        self.thread: QThread | None = None
+        self._job_ids: set[int] | None = None  # records the running pre-label may change (None: all)
+        self._done = (0, 0)
+        self.training = TrainingProcess(self)
+        self.dialog: TrainDialog | None = None
+        self._baseline: int | None = None
+        self.panel = ModelPanel()
+        self.panel.activateRequested.connect(self.activate)
+        self.dock = window.add_dock(self.panel, tr("Model versions"), "models", Qt.DockWidgetArea.RightDockWidgetArea)
+        window.tabifyDockWidget(window.docks["images"], self.dock)
+        window.docks["images"].raise_()
+        window.docks["models"] = self.dock
+        self.prelabel_bar = JobIndicator()
+        self.prelabel_bar.cancel.clicked.connect(self.cancel_prelabel)
+        self.train_bar = JobIndicator()
+        self.train_bar.cancel.clicked.connect(self.cancel_training)
+        window.statusBar().addWidget(self.prelabel_bar)
+        window.statusBar().addWidget(self.train_bar)
+        self._live = QTimer(self, singleShot=True, interval=500)  # refresh the list while labelling, not per batch
+        self._live.timeout.connect(window.records.refresh)
+        self.training.started.connect(lambda: self.train_bar.begin(tr("Training")))
+        self.training.progress.connect(self._train_progress)
+        self.training.finished.connect(self._train_finished)
+        self.training.cancelled.connect(lambda m: self._train_ended(tr("Training cancelled: {m}. The active model is unchanged.").format(m=m)))
+        self.training.failed.connect(lambda m: self._train_ended(tr("Training failed: {m}. The active model is unchanged.").format(m=m)))
+        self._build_menu()
+        window.projectOpened.connect(self._project_opened)
+        window.projectClosing.connect(self.shutdown)
+
+    # ---------------------------------------------------------------- menu
+
+    def _build_menu(self) -> None:
+        w = self.w
+        m = w.menuBar().addMenu(tr("&Model"))
+        w.menuBar().insertMenu(w.menus["help"].menuAction(), m)
+        w.menus["model"] = m
+        self.act_current = w._action(m, tr("Pre-label current record"), self.prelabel_current, "Ctrl+Shift+L")
+        self.act_selected = w._action(m, tr("Pre-label selected records"), self.prelabel_selected)
+        self.act_unreviewed = w._action(m, tr("Pre-label all unreviewed records"), self.prelabel_unreviewed)
+        m.addSeparator()
+        self.act_train = w._action(m, tr("Train…"), self.open_train_dialog)
+        m.addSeparator()
+        m.addAction(self.dock.toggleViewAction())
+        w.menus["view"].addAction(self.dock.toggleViewAction())
+
+    @property
+    def w(self) -> MainWindow:
+        return self.parent()  # no Python reference back to the window: no cycle for the GC to break
+
+    @property
+    def project(self) -> object:
+        return self.w.project
+
+    # ---------------------------------------------------------------- versions
+
+    def _project_opened(self) -> None:
+        self.cache.clear()
+        self.refresh_versions()
+
+    def refresh_versions(self, select: int | None = None) -> None:
+        if self.project is None:
+            self.panel.set_versions([])
+            return
+        try:
+            rows = registry.versions(self.project)
+        except MadpgError as e:
+            self.w.message(str(e))
+            rows = []
+        self.panel.set_versions(rows, select=select, baseline=self._baseline)
+
+    def activate(self, version: int) -> None:
+        if self.project is None:
+            return
+        try:
+            registry.activate(self.project, version)
+        except MadpgError as e:
+            QMessageBox.warning(self.w, tr("Model versions"), str(e))
+            return
+        self.refresh_versions(select=version)
+        self.w.message(tr("Model v{n} is active; pre-labelling uses it from now on.").format(n=version))
+
+    # ---------------------------------------------------------------- pre-labelling
+
+    def prelabel_current(self) -> None:
+        rid = self.w.ann.record_id if self.w.ann else None
+        if rid is None:
+            self.w.message(tr("No record is shown"))
+            return
+        self.prelabel([rid])
+
+    def prelabel_selected(self) -> None:
+        ids = self.w.records.selected_ids()
+        if not ids:
+            self.w.message(tr("Select records in the list first"))
+            return
+        self.prelabel(ids)
+
+    def prelabel_unreviewed(self) -> None:
+        self.prelabel(None)
+
+    def prelabel(self, record_ids: Sequence[int] | None) -> None:
+        """Pre-label ``record_ids`` (None: all unreviewed) in a worker thread."""
+        if self.project is None:
+            return
+        if self.is_prelabelling():
+            self.w.message(tr("Pre-labelling is already running"))
+            return
+        device = None if self.w.prefs.device in ("", "auto") else self.w.prefs.device
+        self._job_ids = set(record_ids) if record_ids is not None else None
+        self._done = (0, 0)
+        self.worker = workers.TaskWorker(workers.prelabel_task(self.project, record_ids, self.cache, device))
+        self.worker.progress.connect(self._prelabel_progress)
+        self.worker.finished.connect(self._prelabel_finished)
+        # bound methods only: a lambda slot would run in the worker's thread, not in the GUI's
+        self.worker.failed.connect(self._prelabel_failed)
+        self.worker.cancelled.connect(self._prelabel_cancelled)
+        self.prelabel_bar.begin(tr("Pre-labelling"))
+        for a in (self.act_current, self.act_selected, self.act_unreviewed):
+            a.setEnabled(False)
+        self.thread = workers.start(self.worker, self)
+
+    def is_prelabelling(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def cancel_prelabel(self) -> None:
+        if self.worker is not None and self.is_prelabelling():
+            self.worker.stop.set()  # the core stops after the batch it is on; finished batches stay
+            self.prelabel_bar.cancel.setEnabled(False)
+            self.prelabel_bar.label.setText(tr("Stopping…"))
+
+    def _prelabel_progress(self, done: int, total: int) -> None:
+        self._done = (done, total)
+        if done:  # busy until the model is loaded and the first batch is saved
+            self.prelabel_bar.step(done, total)
+        if done and not self._live.isActive():
+            self._live.start()
+
+    def _prelabel_finished(self, report: object) -> None:
+        text = tr("Pre-labelled {n} records: {k} model entities").format(n=report.records, k=report.spans)
+        if report.skipped_reviewed:
+            text += "; " + tr("{n} reviewed records left as they were").format(n=report.skipped_reviewed)
+        self._prelabel_ended(text)
+
+    def _prelabel_failed(self, message: str) -> None:
+        self._prelabel_ended(tr("Pre-labelling failed: {m}").format(m=message))
+
+    def _prelabel_cancelled(self) -> None:
+        done, total = self._done
+        self._prelabel_ended(tr("Pre-labelling cancelled after {d} of {t} records; those stay labelled.")
+                             .format(d=done, t=total))
+
+    def _prelabel_ended(self, message: str) -> None:
+        if self.thread is not None:
+            self.thread.wait()  # it is quitting already (workers.start); join before dropping it
+        self.worker, self.thread = None, None
+        self._live.stop()
+        self.prelabel_bar.hide()
+        for a in (self.act_current, self.act_selected, self.act_unreviewed):
+            a.setEnabled(self.project is not None)
+        self.w.message(message)
+        self.w.records.refresh()
+        ann = self.w.ann
+        if ann is not None and ann.record_id is not None and (self._job_ids is None or ann.record_id in self._job_ids):
+            ann.load(ann.record_id)  # show the new model spans of the open record
+
+    # ---------------------------------------------------------------- training
+
+    def reviewed_count(self) -> int:
+        with self.project.reading() as s:
+            return repo.stats(s).records_by_status.get(RecordStatus.REVIEWED.value, 0)
+
+    def open_train_dialog(self) -> TrainDialog | None:
+        if self.project is None:
+            return None
+        if self.dialog is None or self.dialog.project_folder != self.project.folder:
+            if self.dialog is not None:
+                self.dialog.deleteLater()
+            self.dialog = TrainDialog(self.training, self.project.folder, self.reviewed_count(),
+                                      self.w.prefs.pretrained_path, self.w)
+            self.dialog.pretrainedChanged.connect(self._save_pretrained)
+        elif not self.training.is_running():
+            self.dialog.set_reviewed(self.reviewed_count())
+        self.dialog.show()
+        self.dialog.raise_()
+        return self.dialog
+
+    def _save_pretrained(self, path: str) -> None:
+        self.w.prefs.pretrained_path = path
+        settings.save_prefs(self.w.prefs)
+
+    def cancel_training(self) -> None:
+        if self.training.is_running():
+            self.train_bar.cancel.setEnabled(False)
+            self.train_bar.label.setText(tr("Stopping…"))
+            self.training.cancel()
+
+    def _train_progress(self, ev: dict) -> None:
+        self.train_bar.step(int(ev.get("step") or 0), int(ev.get("total_steps") or 0))
+        f1 = ev.get("dev_f1")
+        if isinstance(f1, (int, float)):
+            self.train_bar.label.setText(tr("Training: epoch {e}, dev F1 {f}").format(e=ev.get("epoch"), f=f"{100 * f1:.1f}"))
+
+    def _train_finished(self, ev: dict) -> None:
+        self.train_bar.hide()
+        self._baseline = self.panel.active_version()  # compare the new version with the one it replaces
+        self.cache.clear()
+        self.refresh_versions(select=ev.get("version"))
+        self.dock.show()
+        self.dock.raise_()
+        self.w.message(tr("Model version {v} is ready").format(v=ev.get("version")))
+
+    def _train_ended(self, message: str) -> None:
+        self.train_bar.hide()
+        self.w.message(message)
+        self.refresh_versions()
+
+    # ---------------------------------------------------------------- shutdown
+
+    def confirm_close(self) -> bool:
+        """Ask before quitting while training runs (quitting cancels it)."""
+        if not self.training.is_running():
+            return True
+        answer = QMessageBox.question(self.w, tr("Training is running"),
+                                      tr("Quitting cancels the training run; the active model stays as it is. Quit?"))
+        return answer == QMessageBox.StandardButton.Yes
+
+    def shutdown(self) -> None:
+        """Stop background work before the project closes (Cancel semantics: nothing half-written)."""
+        if self.worker is not None and self.thread is not None:
+            self.worker.stop.set()
+            self.thread.wait(SHUTDOWN_WAIT_MS)
+            for sig in (self.worker.progress, self.worker.finished, self.worker.failed, self.worker.cancelled):
+                sig.disconnect()  # its last report would arrive after the project is gone
+            self.worker, self.thread = None, None
+            self._live.stop()
+            self.prelabel_bar.hide()
+        if self.training.is_running():
+            self.training.cancel()
+            self.training.wait(SHUTDOWN_WAIT_MS)
+        if self.dialog is not None:
+            self.dialog.hide()
+        self.cache.clear()
+        self.panel.set_versions([])
+
+

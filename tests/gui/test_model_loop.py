@@ -1,0 +1,491 @@
+"""Model in the loop through the window: pre-label, correct, review, train in a child process,
+compare versions, roll back; cancel and failure leave the active model; a killed GUI too."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from madpg_core import registry
+from madpg_core.domain import LabelSchema, Record, RecordStatus, Span, SpanSource
+from madpg_core.model.config import PRESETS
+from madpg_core.storage import repo
+from madpg_core.storage.project import Project
+from madpg_gui import settings, workers
+from madpg_gui.demo import create_demo_project, demo_records
+from madpg_gui.main_window import MainWindow
+from madpg_gui.training_process import TrainingProcess, TrainOptions
+from madpg_gui.widgets.model_panel import ModelPanel
+
+REPO = Path(__file__).resolve().parents[2]
+# The smallest preset the core offers (madpg-tiny: hidden 16, one layer, tiny image input).
+TINY = "madpg-tiny" if "madpg-tiny" in PRESETS else "bilstm-crf"
+TRAIN_TIMEOUT_MS = 90_000
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small MADPG (dependency GCN on, no image branch) over-fitted on the demo records, so that it
+    finds entities in them: the stand-in for the bundled default model. ~10 s on 2 cores."""
+    from madpg_core.model.config import build_config, tiny
+    from madpg_core.train.loop import fit
+
+    out = tmp_path_factory.mktemp("bundled") / "default"
+    records = [r for r, _ in demo_records()]
+    cfg = tiny(build_config("madpg-lite"), image_encoder="none", use_gcn=True, epochs=15, head_lr=2e-2,
+               hidden_size=32, num_heads=2, lstm_hidden=16, dropout=0.0, min_bigram_count=1, batch_size=2,
+               warmup_ratio=0.0)
+    fit(cfg, records, [], out_dir=out, version="v0", device="cpu")
+    (out / "training.json").write_text(json.dumps({"preset": "madpg-lite", "train_size": len(records), "metrics": {
+        "micro": {"precision": 0.5, "recall": 0.4, "f1": 0.444, "support": 10},
+        "per_type": {"Symptom": {"precision": 0.5, "recall": 0.4, "f1": 0.444, "support": 10}}}}), "utf-8")
+    return out
+
+
+@pytest.fixture
+def bundled(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(registry, "default_model_dir", lambda: tiny_model)
+    return tiny_model
+
+
+def _train_command_available() -> bool:
+    import contextlib
+    import io
+
+    from madpg_core.cli import build_parser
+
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # argparse prints its usage when it refuses
+            build_parser().parse_args(["train", "p", "--preset", "x", "--progress-json"])
+    except SystemExit:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def train_shim(tmp_path_factory: pytest.TempPathFactory) -> list[str] | None:
+    """None when `madpg train PROJECT` exists; else a stand-in that runs the core's project command."""
+    if _train_command_available():
+        return None
+    shim = tmp_path_factory.mktemp("shim") / "train_project.py"
+    shim.write_text(textwrap.dedent("""
+        import argparse, sys
+        from madpg_core.cli import loop_cmds
+        from madpg_core.errors import MadpgError
+        p = argparse.ArgumentParser()
+        p.add_argument("project"); p.add_argument("--preset", required=True); p.add_argument("--pretrained")
+        loop_cmds.add_project_train_args(p)
+        try:
+            sys.exit(loop_cmds.cmd_train_project(p.parse_args()))
+        except MadpgError as e:
+            print(f"madpg: error: {e}", file=sys.stderr); sys.exit(1)
+    """), "utf-8")
+    return [str(shim)]
+
+
+def _use_shim(process: TrainingProcess, shim: list[str] | None) -> None:
+    if shim is not None:
+        process.prefix = shim
+
+
+def _window(qtbot, folder: Path) -> MainWindow:  # noqa: ANN001
+    w = MainWindow(settings.Preferences(language="en", device="cpu"))
+    qtbot.addWidget(w)
+    w.show()
+    assert w.open_project(folder)
+    return w
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """The demo project, with the human spans of its unreviewed records removed (records as they
+    arrive) except one, which pre-labelling must leave alone."""
+    folder = tmp_path / "demo"
+    create_demo_project(folder).close()
+    with Project.open(folder) as p, p.transaction() as s:
+        for i, rid in enumerate(repo.record_ids(s, status=[RecordStatus.NEW])):
+            rec = repo.get_record(s, rid)
+            repo.replace_spans(s, rid, rec.spans[:1] if i == 0 else [])
+    return folder
+
+
+@pytest.fixture
+def loop_window(qtbot, demo: Path, bundled: Path) -> Iterator[MainWindow]:  # noqa: ANN001
+    w = _window(qtbot, demo)
+    yield w
+    w.model_loop.shutdown()
+    w.close()
+
+
+def _records(folder: Path) -> list[Record]:
+    with Project.open(folder) as p, p.reading() as s:
+        return list(repo.iter_records(s))
+
+
+def _wait_prelabel(qtbot, w: MainWindow) -> None:  # noqa: ANN001
+    qtbot.waitUntil(lambda: w.model_loop.worker is None, timeout=60_000)
+
+
+# ---------------------------------------------------------------- the whole loop
+
+
+def test_prelabel_correct_review_train_and_roll_back(qtbot, loop_window: MainWindow, demo: Path,  # noqa: ANN001
+                                                     train_shim: list[str] | None) -> None:
+    w, loop = loop_window, loop_window.model_loop
+    assert [v.version for v in loop.panel.versions] == [0] and loop.panel.active_version() == 0
+    before = {r.name: r for r in _records(demo)}
+    reviewed_name = next(n for n, r in before.items() if r.status == RecordStatus.REVIEWED)
+    kept_human = next(r for r in before.values() if r.status == RecordStatus.NEW and r.spans).spans[0]
+
+    loop.act_unreviewed.trigger()
+    assert loop.prelabel_bar.isVisible()  # progress in the status bar while the worker runs
+    _wait_prelabel(qtbot, w)
+    assert not loop.prelabel_bar.isVisible()
+    assert "Pre-labelled 5 records" in w.statusBar().currentMessage()
+
+    after = {r.name: r for r in _records(demo)}
+    assert after[reviewed_name] == before[reviewed_name]  # reviewed: never overwritten
+    model_spans = [sp for r in after.values() for sp in r.spans if sp.source == SpanSource.MODEL]
+    assert len(model_spans) >= 5
+    assert all(sp.model_version == "v0" and 0 < sp.confidence <= 1 for sp in model_spans)
+    assert any(sp.start == kept_human.start and sp.end == kept_human.end and sp.source == SpanSource.ANNOTATOR
+               for r in after.values() for sp in r.spans)
+    assert all(r.status == RecordStatus.PRELABELLED for n, r in after.items() if n != reviewed_name)
+
+    # least confident first: the list follows the weakest model entity; reviewed records go last
+    w.records.order.setCurrentIndex(w.records.order.findData("uncertainty"))
+    rows = w.records.model.rows
+    confs = [r.min_confidence for r in rows if r.status != RecordStatus.REVIEWED and r.min_confidence is not None]
+    assert confs == sorted(confs) and rows[-1].status == RecordStatus.REVIEWED
+
+    # correct the least confident model entity of the first listed record, then accept it
+    w.show_record(rows[0].id)
+    span = min((sp for sp in w.ann.record.spans if sp.source == SpanSource.MODEL), key=lambda sp: sp.confidence)
+    new_label = next(t for t in w.ann.schema.names if t != span.label)
+    w.text.select_span(span)
+    w.apply_label(new_label)
+    fixed = w.ann.span_exactly(span.start, span.end)
+    assert fixed.label == new_label and fixed.source == SpanSource.ANNOTATOR
+    w.accept_and_next()
+    assert sum(r.status == RecordStatus.REVIEWED for r in _records(demo)) == 2
+
+    # train one epoch in the child process; the dialog shows progress; the new version is listed
+    dlg = loop.open_train_dialog()
+    assert dlg.go.isEnabled() and "2 reviewed records: 1 to train on, 1 held out" in dlg.split_info.text()
+    dlg.preset.setCurrentIndex(dlg.preset.findData(TINY))
+    dlg.epochs.setValue(1)
+    dlg.device.setCurrentIndex(dlg.device.findData("cpu"))
+    _use_shim(loop.training, train_shim)
+    seen: list[dict] = []
+    loop.training.progress.connect(seen.append)
+    with qtbot.waitSignal(loop.training.finished, timeout=TRAIN_TIMEOUT_MS) as done:
+        dlg.go.click()
+        assert not dlg.go.isEnabled() and dlg.stop.isEnabled()
+    assert done.args[0]["version"] == 1 and done.args[0]["active"]
+    assert seen and seen[-1]["epoch"] == 1 and seen[-1]["step"] == seen[-1]["total_steps"]
+    assert "Version 1 is ready" in dlg.state.text() and dlg.go.isEnabled()
+    panel = loop.panel
+    assert [v.version for v in panel.versions] == [0, 1] and panel.active_version() == 1
+    assert panel.selected_version() == 1 and "active v1 beside v0" in panel.compare_title.text()
+    assert panel.compare.item(0, 0).text() == "all (micro)" and panel.compare.rowCount() >= 2
+    assert panel.versions[1].train_size == 1 and panel.versions[1].metrics["dev_size"] == 1
+
+    # roll back to the bundled model
+    panel.table.selectRow(0)
+    assert panel.activate.isEnabled() and panel.activate.text() == "Roll back to v0"
+    panel.activate.click()
+    assert panel.active_version() == 0
+    with Project.open(demo) as p:
+        assert registry.active_model_dir(p)[0].version == 0
+        assert not list((p.folder / "models").glob(".staging-*"))
+    dlg.close()
+
+
+def test_prelabel_current_and_selected_never_touch_humans(qtbot, project_dir: Path, bundled: Path) -> None:  # noqa: ANN001
+    with Project.open(project_dir) as p, p.transaction() as s:
+        r3 = repo.record_ids(s)[2]
+        repo.set_status(s, r3, RecordStatus.REVIEWED)
+    w = _window(qtbot, project_dir)
+    ids = w.records.ids()
+    w.show_record(ids[0])
+    w.model_loop.act_current.trigger()
+    _wait_prelabel(qtbot, w)
+    assert "Pre-labelled 1 records" in w.statusBar().currentMessage()
+    recs = _records(project_dir)
+    a = recs[0].text.index("胸闷")
+    assert [(sp.start, sp.end, sp.label) for sp in recs[0].spans if sp.source == SpanSource.ANNOTATOR] \
+        == [(a, a + 2, "Symptom")]  # 胸闷 stays the annotator's
+    assert recs[0].status == RecordStatus.PRELABELLED and recs[1].status == RecordStatus.NEW
+
+    sm = w.records.view.selectionModel()
+    for row in (1, 2):
+        sm.select(w.records.model.index(row), sm.SelectionFlag.Select)
+    assert w.records.selected_ids()[-2:] == ids[1:]
+    w.model_loop.prelabel_selected()
+    _wait_prelabel(qtbot, w)
+    assert "1 reviewed records left as they were" in w.statusBar().currentMessage()
+    after = _records(project_dir)
+    assert after[2] == recs[2] and after[1].status == RecordStatus.PRELABELLED
+    w.close()
+
+
+class _GatedPredictor:
+    """The real predictor, held at its second batch until the test lets it go."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.calls, self.release = inner, 0, threading.Event()
+
+    def predict(self, records: Sequence[Record], **kw: object) -> list[list[Span]]:
+        self.calls += 1
+        if self.calls == 2:
+            self.release.wait(30)
+        return self.inner.predict(records, **kw)
+
+
+def test_cancel_prelabel_keeps_finished_batches(qtbot, tmp_path: Path, bundled: Path,  # noqa: ANN001
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "many"
+    with Project.create(folder, LabelSchema.default()) as p, p.transaction() as s:
+        for i in range(40):
+            repo.add_record(s, Record(f"患者{i}天前出现胸闷、气促，既往高血压病史。", name=f"r{i}"))
+    real_get = workers.PredictorCache.get
+    gated: list[_GatedPredictor] = []
+
+    def get(self: workers.PredictorCache, model_dir: object, device: str | None) -> object:
+        gated.append(_GatedPredictor(real_get(self, model_dir, device)))
+        return gated[-1]
+
+    monkeypatch.setattr(workers.PredictorCache, "get", get)
+    w = _window(qtbot, folder)
+    w.model_loop.prelabel_unreviewed()
+    qtbot.waitUntil(lambda: bool(gated) and gated[0].calls == 2, timeout=60_000)
+    qtbot.waitUntil(lambda: w.model_loop.prelabel_bar.bar.value() == 16, timeout=5_000)
+    w.model_loop.prelabel_bar.cancel.click()
+    gated[0].release.set()
+    _wait_prelabel(qtbot, w)
+    assert "cancelled after 32 of 40 records" in w.statusBar().currentMessage()
+    statuses = [r.status for r in _records(folder)]
+    assert statuses.count(RecordStatus.PRELABELLED) == 32 and statuses.count(RecordStatus.NEW) == 8
+    w.close()
+
+
+def test_prelabel_without_a_model_says_why(qtbot, project_dir: Path, tmp_path: Path,  # noqa: ANN001
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "default_model_dir", lambda: tmp_path / "nothing")
+    w = _window(qtbot, project_dir)
+    assert w.model_loop.panel.versions == [] and "No model yet" in w.model_loop.panel.note.text()
+    w.model_loop.prelabel_unreviewed()
+    _wait_prelabel(qtbot, w)
+    assert "Pre-labelling failed: this project has no active model" in w.statusBar().currentMessage()
+    w.close()
+
+
+# ---------------------------------------------------------------- training: cancel, failure, kill
+
+
+def _reviewed_project(folder: Path, n: int = 24) -> Path:
+    with Project.create(folder, LabelSchema.default()) as p, p.transaction() as s:
+        for i in range(n):
+            text = f"患者{i}天前出现胸闷、气促，既往高血压病史。"
+            a, b = text.index("胸闷"), text.index("高血压")
+            repo.add_record(s, Record(text, (Span(a, a + 2, "Symptom"), Span(b, b + 3, "Disease")),
+                                      name=f"r{i}", status=RecordStatus.REVIEWED))
+    return folder
+
+
+def _staging(folder: Path) -> list[Path]:
+    return list((folder / "models").glob(".staging-*")) if (folder / "models").is_dir() else []
+
+
+def test_training_cancel_and_failure_leave_the_active_model(qtbot, tmp_path: Path, bundled: Path,  # noqa: ANN001
+                                                            train_shim: list[str] | None) -> None:
+    folder = _reviewed_project(tmp_path / "p")
+    w = _window(qtbot, folder)
+    loop = w.model_loop
+    _use_shim(loop.training, train_shim)
+
+    # a pretrained preset without its folder fails in the child: the reason is shown, nothing changes
+    with qtbot.waitSignal(loop.training.failed, timeout=TRAIN_TIMEOUT_MS) as failed:
+        loop.training.start(folder, TrainOptions(preset="madpg", epochs=1, device="cpu"))
+    assert "pretrained" in failed.args[0]
+    assert "Training failed" in w.statusBar().currentMessage()
+
+    dlg = loop.open_train_dialog()
+    dlg.preset.setCurrentIndex(dlg.preset.findData(TINY))
+    dlg.epochs.setValue(200)
+    dlg.device.setCurrentIndex(dlg.device.findData("cpu"))
+    stepping = []
+    loop.training.progress.connect(lambda ev: stepping.append(ev) if (ev.get("step") or 0) > 0 else None)
+    dlg.go.click()
+    assert loop.train_bar.isVisible()
+    qtbot.waitUntil(lambda: bool(stepping), timeout=TRAIN_TIMEOUT_MS)
+    with qtbot.waitSignal(loop.training.cancelled, timeout=60_000):
+        dlg.stop.click()
+    assert "The active model is unchanged" in dlg.state.text() and not loop.train_bar.isVisible()
+    assert [v.version for v in loop.panel.versions] == [0] and loop.panel.active_version() == 0
+    assert not _staging(folder)
+    with Project.open(folder) as p, p.reading() as s:
+        assert [r["status"] for r in repo.list_training_runs(s)][-1] == "cancelled"
+    dlg.close()
+    w.close()
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_killing_the_app_during_training_keeps_project_and_model(tmp_path: Path, bundled: Path,
+                                                                 train_shim: list[str] | None) -> None:
+    folder = _reviewed_project(tmp_path / "k")
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        from PySide6.QtWidgets import QApplication
+        app = QApplication([])
+        from madpg_core import registry
+        from pathlib import Path
+        registry.default_model_dir = lambda: Path({str(bundled)!r})
+        from madpg_gui import settings
+        from madpg_gui.main_window import MainWindow
+        from madpg_gui.training_process import TrainOptions
+        w = MainWindow(settings.Preferences(language="en")); w.show()
+        w.open_project({str(folder)!r})
+        t = w.model_loop.training
+        if {train_shim!r} is not None:
+            t.prefix = {train_shim!r}
+        def progress(ev):
+            if (ev.get("step") or 0) > 0:
+                print("child", t.proc.processId(), flush=True)
+                os.kill(os.getpid(), signal.SIGKILL)
+        t.progress.connect(progress)
+        t.failed.connect(lambda m: (print("failed", m, flush=True), app.exit(2)))
+        t.start({str(folder)!r}, TrainOptions(preset={TINY!r}, epochs=200, device="cpu"))
+        sys.exit(app.exec())
+    """)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=TRAIN_TIMEOUT_MS / 1000)
+    assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
+    child = int(proc.stdout.split("child", 1)[1].split()[0])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and _alive(child):
+        time.sleep(0.5)
+    assert not _alive(child), "the orphaned trainer did not stop"
+    assert not _staging(folder)
+    with Project.open(folder) as p, p.reading() as s:
+        # closed, not left "running" (the core records "failed: BrokenPipeError" when its next progress
+        # line meets the dead pipe before its parent watch fires; "cancelled" would read better)
+        assert repo.list_training_runs(s)[-1]["status"] in ("cancelled", "failed"), repo.list_training_runs(s)[-1]
+        assert [v.version for v in repo.list_model_versions(s)] == [0]
+        assert repo.active_model_version(s).version == 0
+        assert repo.stats(s).records_by_status["reviewed"] == 24
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (the orphan was reaped late) counts as gone
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+# ---------------------------------------------------------------- widgets without a model
+
+
+def _mv(version: int, f1: float | None, active: bool) -> object:
+    metrics = None if f1 is None else {"micro": {"precision": f1, "recall": f1, "f1": f1, "support": 4},
+                                       "per_type": {"Drug": {"precision": f1, "recall": 1.0, "f1": f1, "support": 4}}}
+    return repo.ModelVersion(version, version, f"models/v{version}", "madpg-lite", 10 * version, metrics,
+                             "2025-01-02T03:04:05", active)
+
+
+def test_versions_panel_compares_with_the_active_version(qtbot) -> None:  # noqa: ANN001
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    asked: list[int] = []
+    panel.activateRequested.connect(asked.append)
+    panel.set_versions([_mv(0, None, False), _mv(1, 0.5, True), _mv(2, 0.8, False)], select=2)
+    assert panel.table.item(1, 0).text().startswith("●") and panel.table.item(2, 3).text() == "80.0"
+    assert "v2 beside the active v1" in panel.compare_title.text()
+    assert [panel.compare.item(1, c).text() for c in range(7)] == ["Drug", "80.0", "100.0", "80.0", "50.0", "100.0", "50.0"]
+    assert panel.activate.text() == "Activate v2"
+    panel.activate.click()
+    panel.table.selectRow(0)
+    assert panel.activate.text() == "Roll back to v0" and "no scores" in panel.compare_title.text()
+    panel.table.selectRow(1)
+    assert not panel.activate.isEnabled() and "active v1 beside v0" in panel.compare_title.text()
+    assert asked == [2]
+
+
+def test_train_dialog_offers_pretrained_presets_only_with_a_folder(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    from madpg_gui.dialogs.train_dialog import TrainDialog
+
+    dlg = TrainDialog(TrainingProcess(), tmp_path, reviewed=1)
+    qtbot.addWidget(dlg)
+    names = [dlg.preset.itemData(i) for i in range(dlg.preset.count())]
+    assert names[0] == "madpg-lite" and "madpg" not in names and not dlg.go.isEnabled()
+    assert "at least 2 reviewed records" in dlg.split_info.text()
+    assert dlg.epochs.value() == PRESETS["madpg-lite"]["epochs"]
+    saved: list[str] = []
+    dlg.pretrainedChanged.connect(saved.append)
+    dlg.pretrained.setText(str(tmp_path))
+    dlg._pretrained_edited()
+    names = [dlg.preset.itemData(i) for i in range(dlg.preset.count())]
+    assert "madpg" in names and saved == [str(tmp_path)]
+    dlg.preset.setCurrentIndex(dlg.preset.findData("madpg"))
+    dlg.set_reviewed(40)
+    assert dlg.go.isEnabled() and "34 to train on, 6 held out" in dlg.split_info.text()
+    args = dlg.options().arguments(tmp_path)
+    assert args[:3] == [str(tmp_path), "--preset", "madpg"] and args[args.index("--pretrained") + 1] == str(tmp_path)
+    assert "--progress-json" in args
+
+
+def test_training_process_reads_events_and_exit_codes(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    """The adapter alone, against a stand-in child that prints what `madpg train --progress-json` prints."""
+    fake = tmp_path / "fake_train.py"
+    fake.write_text(textwrap.dedent("""
+        import json, sys, os
+        mode = os.environ["FAKE_MODE"]
+        print("some library chatter")
+        print(json.dumps({"event": "progress", "epoch": 1, "step": 1, "total_steps": 2, "loss": 1.5,
+                          "dev_f1": None, "message": "epoch 1/1"}), flush=True)
+        if mode == "ok":
+            print(json.dumps({"event": "finished", "version": 3, "metrics": {}, "active": True}))
+        elif mode == "cancel":
+            print(json.dumps({"event": "cancelled", "message": "training cancelled"})); sys.exit(3)
+        elif mode == "fail":
+            print(json.dumps({"event": "failed", "message": "训练需要更多记录"}))
+            print("madpg: error: 训练需要更多记录", file=sys.stderr); sys.exit(1)
+        else:
+            print("Traceback: boom", file=sys.stderr); sys.exit(7)
+    """), "utf-8")
+    proc = TrainingProcess()
+    proc.prefix = [str(fake)]
+    got: list[dict] = []
+    proc.progress.connect(got.append)
+    for mode, signal_, check in [("ok", proc.finished, lambda a: a[0]["version"] == 3),
+                                 ("cancel", proc.cancelled, lambda a: a[0] == "training cancelled"),
+                                 ("fail", proc.failed, lambda a: a[0] == "训练需要更多记录"),
+                                 ("crash", proc.failed, lambda a: "Traceback: boom" in a[0])]:
+        os.environ["FAKE_MODE"] = mode
+        try:
+            with qtbot.waitSignal(signal_, timeout=20_000) as blocker:
+                proc.start(tmp_path, TrainOptions())
+        finally:
+            del os.environ["FAKE_MODE"]
+        assert check(blocker.args), (mode, blocker.args)
+        qtbot.waitUntil(lambda: not proc.is_running())
+    assert len(got) == 4 and got[0]["loss"] == 1.5
