@@ -8,17 +8,17 @@ finished and was evaluated. Earlier versions stay for rollback.
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 from madpg_core.errors import MadpgError
 from madpg_core.paths import default_model_dir
 from madpg_core.storage import repo
-from madpg_core.storage.project import Project
+from madpg_core.storage.project import MODELS_DIR, Project
 from madpg_core.storage.repo import ModelVersion
 
 BUNDLED_VERSION = 0
-MODELS_DIR = "models"
 
 
 def ensure_bundled(project: Project) -> None:
@@ -67,13 +67,14 @@ def active_model_dir(project: Project) -> tuple[ModelVersion, Path]:
 
 
 def staging_dir(project: Project) -> Path:
-    """A fresh folder to write a new checkpoint into before it is registered."""
+    """A fresh folder to write a new checkpoint into before it is registered. Its name carries this
+    process's id, so a later start can tell a dead run's leftovers from a live run's work."""
     base = project.folder / MODELS_DIR
     base.mkdir(exist_ok=True)
     n = 1
-    while (base / f".staging-{n}").exists():
+    while (base / f".staging-{os.getpid()}-{n}").exists():
         n += 1
-    path = base / f".staging-{n}"
+    path = base / f".staging-{os.getpid()}-{n}"
     path.mkdir()
     return path
 

@@ -7,6 +7,7 @@ staging folder and leaves the active model as it was; the training-run row says 
 
 from __future__ import annotations
 
+import os
 import random
 import shutil
 import threading
@@ -89,7 +90,8 @@ def train_from_project(project: Project, request: TrainRequest, *,
     train, dev = split(records, request.dev_fraction, request.seed)
     cfg = build_config(request.preset, entity_types=project.schema().names, **request.overrides())
     with project.transaction() as s:
-        run_id = repo.start_training_run(s, request.preset, {**request.__dict__, "train": len(train), "dev": len(dev)})
+        run_id = repo.start_training_run(s, request.preset, {**request.__dict__, "train": len(train), "dev": len(dev),
+                                                             "pid": os.getpid()})
         next_version = max((v.version for v in repo.list_model_versions(s)), default=0) + 1
     staged = registry.staging_dir(project)
     try:

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -12,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", type=Path, help="checkpoint folder (default: the project's active model version)")
     p.add_argument("--records", help="comma-separated record ids (default: every record not reviewed)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--progress-json", action="store_true",
+                   help="print one JSON event per line (progress, finished, cancelled, failed) for the GUI")
     p.set_defaults(func=cmd_prelabel)
 
     p = sub.add_parser("models", help="list a project's model versions, or activate one (rollback)")
@@ -23,20 +32,41 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_prelabel(args: argparse.Namespace) -> int:
     from madpg_core import registry
     from madpg_core.cli.project_cmds import progress_bar
+    from madpg_core.errors import Cancelled, MadpgError
     from madpg_core.inference.predictor import Predictor
     from madpg_core.prelabel import prelabel, unreviewed_ids
     from madpg_core.storage.project import Project
 
-    with Project.open(args.project) as project:
-        if args.model:
-            model_dir, label = args.model, f"file:{args.model.name}"
-        else:
-            version, model_dir = registry.active_model_dir(project)
-            label = f"v{version.version}"
-        predictor = Predictor.load(model_dir, device=None if args.device == "auto" else args.device)
-        ids = [int(x) for x in args.records.split(",")] if args.records else unreviewed_ids(project)
-        with progress_bar("pre-labelling") as bar:
-            report = prelabel(project, ids, predictor, label, on_progress=bar)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    emit = json_events(args.progress_json, stop)
+    try:
+        with Project.open(args.project) as project:
+            if args.model:
+                model_dir, label = args.model, f"file:{args.model.name}"
+            else:
+                version, model_dir = registry.active_model_dir(project)
+                label = f"v{version.version}"
+            predictor = Predictor.load(model_dir, device=None if args.device == "auto" else args.device)
+            ids = [int(x) for x in args.records.split(",")] if args.records else unreviewed_ids(project)
+            with progress_bar("pre-labelling") as bar:
+                def on_progress(done: int, total: int) -> None:
+                    bar(done, total)
+                    emit("progress", done=done, total=total)
+
+                report = prelabel(project, ids, predictor, label, on_progress=on_progress, stop=stop)
+    except Cancelled as e:
+        emit("cancelled", message=str(e))
+        if not args.progress_json:
+            print(f"madpg: {e}")
+        return 3
+    except MadpgError as e:
+        emit("failed", message=str(e))
+        raise
+    emit("finished", records=report.records, spans=report.spans, model_version=label)
+    if args.progress_json:
+        return 0
     print(f"pre-labelled {report.records} records with {label}: {report.spans} entities"
           + (f", {report.skipped_reviewed} reviewed records left as they were" if report.skipped_reviewed else ""))
     return 0
@@ -73,15 +103,45 @@ def add_project_train_args(p: argparse.ArgumentParser) -> None:
                    help="print one JSON event per line (progress, finished, cancelled, failed) for the GUI")
 
 
+def json_events(enabled: bool, stop: threading.Event) -> Callable[..., None]:
+    """The event printer of --progress-json, and the watchers that turn the GUI's going away into
+    a stop: a dead pipe, a new parent (the GUI was killed), or a "cancel" line on stdin (which
+    works where SIGTERM does not, on Windows)."""
+    if not enabled:
+        return lambda event, **fields: None
+    parent = os.getppid()
+
+    def watch_parent() -> None:
+        while not stop.is_set():
+            if os.getppid() != parent:
+                stop.set()
+            time.sleep(1.0)
+
+    def watch_stdin() -> None:
+        try:
+            for line in sys.stdin:
+                if line.strip() == "cancel":
+                    stop.set()
+                    return
+        except (OSError, ValueError):  # no usable stdin: signals and the parent watch remain
+            return
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+    if sys.stdin is not None and not sys.stdin.isatty():
+        threading.Thread(target=watch_stdin, daemon=True).start()
+
+    def emit(event: str, **fields: object) -> None:
+        try:
+            print(json.dumps({"event": event, **fields}, ensure_ascii=False), flush=True)
+        except (BrokenPipeError, OSError):  # nobody is listening any more: stop, do not fail
+            stop.set()
+
+    return emit
+
+
 def cmd_train_project(args: argparse.Namespace) -> int:
     """Train on a project's reviewed records. SIGTERM/SIGINT cancel cleanly; so does the death of
     the parent process when --progress-json (the GUI) started us."""
-    import json
-    import os
-    import signal
-    import threading
-    import time
-
     from madpg_core.errors import Cancelled, MadpgError
     from madpg_core.retrain import TrainRequest, train_from_project
     from madpg_core.storage.project import Project
@@ -90,20 +150,7 @@ def cmd_train_project(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
 
-    def emit(event: str, **fields: object) -> None:
-        if args.progress_json:
-            print(json.dumps({"event": event, **fields}, ensure_ascii=False), flush=True)
-
-    if args.progress_json:
-        parent = os.getppid()
-
-        def watch_parent() -> None:  # the GUI was killed: do not finish and swap models behind its back
-            while not stop.is_set():
-                if os.getppid() != parent:
-                    stop.set()
-                time.sleep(1.0)
-
-        threading.Thread(target=watch_parent, daemon=True).start()
+    emit = json_events(args.progress_json, stop)
 
     last = [0.0]
 

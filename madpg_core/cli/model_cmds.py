@@ -1,9 +1,117 @@
-"""`madpg` subcommands for the model area."""
+"""`madpg` subcommands for the model area: presets, train, evaluate."""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's subcommands to the `madpg` parser."""
+    p = sub.add_parser("presets", help="list the model presets and their flags")
+    p.set_defaults(func=_presets)
+
+    p = sub.add_parser("train", help="train a model on a corpus file")
+    p.add_argument("--preset", required=True, help="see `madpg presets`")
+    _data_args(p, "--train", "training corpus")
+    p.add_argument("--dev", required=True, type=Path, help="development corpus (best epoch by its F1)")
+    p.add_argument("--out", required=True, type=Path, help="folder for the trained model")
+    p.add_argument("--pretrained", help="local BERT/RoBERTa folder for presets with a pretrained encoder")
+    p.add_argument("--image-weights", help="local torchvision ResNet state-dict file")
+    p.add_argument("--epochs", type=int, help="passes over the training data (the schedule is planned for them)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float, help="learning rate of a pretrained encoder")
+    p.add_argument("--head-lr", type=float, help="learning rate of freshly initialised parts")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--max-minutes", type=float, help="stop after the epoch that passes this wall-clock budget")
+    p.add_argument("--max-cpu-minutes", type=float, help="the same in CPU time of the training process")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--version", help="model version name (default: preset + timestamp)")
+    p.set_defaults(func=_train)
+
+    p = sub.add_parser("evaluate", help="strict entity P/R/F1 of a trained model on a corpus file")
+    p.add_argument("--model", required=True, type=Path, help="trained model folder")
+    _data_args(p, "--data", "corpus with gold entities")
+    p.add_argument("--json", action="store_true", help="print JSON for machines")
+    p.add_argument("--device", help="cpu or cuda")
+    p.set_defaults(func=_evaluate)
+
+
+def _data_args(p: argparse.ArgumentParser, flag: str, what: str) -> None:
+    p.add_argument(flag, required=True, type=Path, help=what)
+    p.add_argument("--format", required=True, help="jsonl, bio, cehrner, cmedqaner, cmeee")
+    p.add_argument("--map", type=Path, help="type map file (rename or drop entity types)")
+
+
+def _read(path: Path, fmt: str, map_file: Path | None) -> list:  # noqa: ANN401
+    from madpg_core.formats import load_type_map, read_records
+
+    type_map = load_type_map(map_file) if map_file else None
+    records, report = read_records(path, fmt, type_map)
+    print(f"{path.name}: {report.summary()}", file=sys.stderr)
+    return records
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from madpg_core.model.config import preset_table
+
+    rows = preset_table()
+    cols = list(rows[0])
+    yes = lambda v: "yes" if v is True else ("-" if v is False else str(v))  # noqa: E731
+    width = {c: max(len(c), *(len(yes(r[c])) for r in rows)) for c in cols}
+    print("  ".join(c.ljust(width[c]) for c in cols))
+    for r in rows:
+        print("  ".join(yes(r[c]).ljust(width[c]) for c in cols))
+    return 0
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    names = {"pretrained": "pretrained_path", "image_weights": "image_weights", "epochs": "epochs",
+             "batch_size": "batch_size", "lr": "lr", "head_lr": "head_lr", "seed": "seed"}
+    return {field: getattr(args, a) for a, field in names.items() if getattr(args, a) is not None}
+
+
+def _train(args: argparse.Namespace) -> int:
+    from madpg_core.model.config import build_config
+    from madpg_core.train.loop import Progress, fit
+
+    cfg = build_config(args.preset, **_overrides(args))
+    train = _read(args.train, args.format, args.map)
+    dev = _read(args.dev, args.format, args.map)
+    started = time.monotonic()
+
+    def show(p: Progress) -> None:
+        if p.dev_f1 is not None or (p.step and p.step % 50 == 0):
+            f1 = f" dev F1 {100 * p.dev_f1:.2f}" if p.dev_f1 is not None else ""
+            loss = f" loss {p.loss:.3f}" if p.loss is not None else ""
+            print(f"[{time.monotonic() - started:7.0f}s] epoch {p.epoch} step {p.step}/{p.total_steps}{loss}{f1}",
+                  file=sys.stderr, flush=True)
+
+    budget = args.max_minutes * 60 if args.max_minutes else None
+    cpu_budget = args.max_cpu_minutes * 60 if args.max_cpu_minutes else None
+    res = fit(cfg, train, dev, on_progress=show, out_dir=args.out, version=args.version,
+              device=args.device, time_budget_s=budget, cpu_budget_s=cpu_budget)
+    print(f"saved {args.out} (best epoch {res.best_epoch}, dev F1 {100 * res.best_dev_f1:.2f}, "
+          f"{res.seconds / 60:.1f} min)")
+    if res.dev_scores:
+        print(res.dev_scores.table())
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from madpg_core.inference.predictor import Predictor
+    from madpg_core.train.metrics import score_spans
+
+    records = _read(args.data, args.format, args.map)
+    predictor = Predictor.load(args.model, device=args.device)
+    pred = predictor.predict(records)
+    scores = score_spans([r.spans for r in records], pred)
+    if args.json:
+        print(json.dumps(scores.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(f"model {predictor.version} on {args.data} ({len(records)} records)")
+        print(scores.table())
+    return 0

@@ -7,12 +7,13 @@ moved or backed up as a whole; the same image imported twice is stored once.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from madpg_core.domain import LabelSchema
@@ -22,6 +23,7 @@ from madpg_core.storage.orm import ProjectRow, TrainingRunRow, utcnow
 
 DB_NAME = "project.sqlite"
 IMAGE_DIR = "images"
+MODELS_DIR = "models"  # trained versions vN/, and .staging-PID-N/ while a run writes one
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm", ".dicom", ".bmp", ".tif", ".tiff")
 
 
@@ -31,6 +33,18 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 class Project:
@@ -81,11 +95,18 @@ class Project:
         self.close()
 
     def _fail_interrupted_runs(self) -> None:
-        # A run still "running" when the project opens belonged to a process that died.
+        """A run still "running" whose process is gone was interrupted (killed, power cut): say so,
+        and remove the checkpoint folders such processes left half-written. Runs of live processes
+        (another window, a command line) are left alone."""
         with self.transaction() as s:
-            s.execute(update(TrainingRunRow).where(TrainingRunRow.status == "running").values(
-                status="failed", message="interrupted: the application stopped during training",
-                finished_at=utcnow()))
+            for row in s.scalars(select(TrainingRunRow).where(TrainingRunRow.status == "running")):
+                if not pid_alive((row.params or {}).get("pid")):
+                    row.status, row.finished_at = "failed", utcnow()
+                    row.message = "interrupted: the training process stopped before it finished"
+        for staged in (self.folder / MODELS_DIR).glob(".staging-*"):
+            pid = staged.name.split("-")[1]
+            if not pid_alive(int(pid) if pid.isdigit() else None):
+                shutil.rmtree(staged, ignore_errors=True)
 
     # -------------------------------------------------------------- sessions
 

@@ -178,8 +178,10 @@ def list_records(s: Session, *, search: str = "", status: RecordStatus | None = 
     if status is not None:
         q = q.where(RecordRow.status == RecordStatus(status).value)
     if order == "uncertainty":
-        # records without model spans sort last; SQLite sorts NULL first in ASC, so flip it
-        q = q.order_by(span_stats.c.minconf.is_(None), span_stats.c.minconf, RecordRow.id)
+        # Reviewed records last (nothing left to check), then records without model spans; SQLite
+        # sorts NULL first in ASC, hence the explicit is_(None) key.
+        q = q.order_by(RecordRow.status == RecordStatus.REVIEWED.value, span_stats.c.minconf.is_(None),
+                       span_stats.c.minconf, RecordRow.id)
     else:
         q = q.order_by(RecordRow.id)
     return [RecordSummary(i, n, RecordStatus(st), pv, c, mc) for i, n, st, pv, c, mc in s.execute(q)]

@@ -153,3 +153,23 @@ def test_parse_cache_round_trip(project: Project, tmp_path: Path) -> None:
         cache.put("患者胸痛", parse)  # idempotent
         assert cache.get("患者胸痛", "test-1") == parse
         assert cache.get("患者胸痛", "test-2") is None
+
+
+def test_open_keeps_live_runs_and_clears_dead_ones(project: Project) -> None:
+    import os
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    with project.transaction() as s:
+        live_run = repo.start_training_run(s, "p", {"pid": os.getpid()})
+        dead_run = repo.start_training_run(s, "p", {"pid": int(dead)})
+    models = project.folder / "models"
+    (models / f".staging-{os.getpid()}-1").mkdir(parents=True)
+    (models / f".staging-{dead}-1").mkdir()
+    project.close()
+    with Project.open(project.folder) as again, again.reading() as s:
+        status = {r["id"]: r["status"] for r in repo.list_training_runs(s)}
+    assert status == {live_run: "running", dead_run: "failed"}
+    assert [p.name for p in models.iterdir()] == [f".staging-{os.getpid()}-1"]

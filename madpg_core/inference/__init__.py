@@ -1,0 +1,1 @@
+"""Prediction with a saved model: chunking, batching, confidences."""

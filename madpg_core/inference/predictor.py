@@ -1,0 +1,142 @@
+"""Prediction: records or texts in, model spans (with confidences) out, any text length."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from madpg_core.domain import Record, Span, SpanSource
+from madpg_core.errors import Cancelled, MadpgError
+from madpg_core.model.madpg import MADPG
+from madpg_core.text.protocol import DependencyParser
+from madpg_core.train.batching import FeatureLookup, Piece, collate, length_batches, make_pieces
+from madpg_core.vision.feature_cache import FeatureCache
+
+
+def resolve_parser(model: MADPG, parser: DependencyParser | None) -> DependencyParser | None:
+    """The parser the GCN needs: the given one, else the shipped default; None without a GCN."""
+    if not model.cfg.use_gcn:
+        return None
+    if parser is not None:
+        return parser
+    try:
+        from madpg_core.text.parser import load_default_parser
+
+        return load_default_parser()
+    except MadpgError:
+        raise
+    except Exception as e:  # noqa: BLE001 - missing module, spaCy model, ... : one clear line
+        raise MadpgError(f"the dependency GCN needs a parser and the shipped one could not be loaded: {e}") from e
+
+
+def feature_lookup(model: MADPG, cache_dir: Path | None = None,
+                   device: torch.device | str = "cpu") -> FeatureLookup | None:
+    """The per-image backbone feature lookup of ``model``, or None for a text-only model."""
+    if model.image is None:
+        return None
+    return FeatureCache(model.image, model.cfg.image_size, cache_dir, device).get
+
+
+def entity_spans(piece: Piece, tags: Sequence[str], conf: Sequence[float], version: str) -> list[Span]:
+    """Spans of one piece's (valid IOB2) tags, in record offsets, confidence = mean tag probability."""
+    out = []
+    start = None
+    for i, tag in enumerate([*tags, "O"]):
+        if start is not None and tag != f"I-{tags[start][2:]}":
+            c = sum(conf[start:i]) / (i - start)
+            out.append(Span(piece.offset + start, piece.offset + i, tags[start][2:], SpanSource.MODEL,
+                            version, round(min(max(c, 0.0), 1.0), 4)))
+            start = None
+        if tag.startswith("B-"):
+            start = i
+    return out
+
+
+@torch.no_grad()
+def predict_spans(
+    model: MADPG, items: Sequence[Record | str], *, parser: DependencyParser | None = None,
+    features: FeatureLookup | None = None, batch_size: int = 32, device: torch.device | str = "cpu",
+    on_progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None,
+) -> list[list[Span]]:
+    """Spans per item. Long texts are split at sentence ends and stitched back in record offsets."""
+    pieces = make_pieces(items, model.text, model.cfg.max_len, piece_chars=model.cfg.piece_chars, parser=parser,
+                         lexicon=model.lexicon)
+    return predict_pieces(model, pieces, len(items), features=features, batch_size=batch_size, device=device,
+                          on_progress=on_progress, stop=stop)
+
+
+@torch.no_grad()
+def predict_pieces(
+    model: MADPG, pieces: Sequence[Piece], n_items: int, *, features: FeatureLookup | None = None,
+    batch_size: int = 32, device: torch.device | str = "cpu",
+    on_progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None,
+) -> list[list[Span]]:
+    """Spans per item from pieces already made (tokenized and parsed once, e.g. a dev set)."""
+    was_training = model.training
+    if was_training:  # toggling walks every submodule: skip it when there is nothing to change
+        model.eval()
+    out: list[list[Span]] = [[] for _ in range(n_items)]
+    batches = length_batches(pieces, batch_size, None)
+    try:
+        for k, idx in enumerate(batches):
+            if stop is not None and stop.is_set():
+                raise Cancelled("prediction cancelled")
+            chunk = [pieces[i] for i in idx]
+            with _autocast(device):
+                paths, conf = model.decode(collate(chunk, features).to(device))
+            for piece, path, c in zip(chunk, paths, conf):
+                out[piece.index].extend(entity_spans(piece, [model.tags[t] for t in path], c, model.version))
+            if on_progress is not None:
+                on_progress(k + 1, len(batches))
+    finally:
+        if was_training:
+            model.train()
+    return [sorted(s, key=lambda x: x.start) for s in out]
+
+
+def _autocast(device: torch.device | str) -> torch.autocast:
+    on_cuda = torch.device(device).type == "cuda"
+    return torch.autocast("cuda" if on_cuda else "cpu", dtype=torch.bfloat16, enabled=on_cuda)
+
+
+class Predictor:
+    """A loaded model ready to pre-label.
+
+    Args:
+        model: a trained MADPG (see :func:`madpg_core.checkpoint.load`).
+        parser: dependency parser for the GCN; the shipped one when None.
+        feature_cache_dir: where image feature maps are kept between runs (memory only when None).
+        device: "cuda" when available unless given.
+    """
+
+    def __init__(self, model: MADPG, *, parser: DependencyParser | None = None,
+                 feature_cache_dir: Path | None = None, device: str | None = None, batch_size: int = 32) -> None:
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model = model.to(self.device).eval()
+        self.parser = resolve_parser(model, parser)
+        self.features = feature_lookup(model, feature_cache_dir, self.device)
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, model_dir: Path | str, *, parser: DependencyParser | None = None,
+             feature_cache_dir: Path | None = None, device: str | None = None) -> Predictor:
+        from madpg_core.checkpoint import load
+
+        return cls(load(Path(model_dir)), parser=parser, feature_cache_dir=feature_cache_dir, device=device)
+
+    @property
+    def version(self) -> str:
+        return self.model.version
+
+    @property
+    def entity_types(self) -> tuple[str, ...]:
+        return self.model.cfg.entity_types
+
+    def predict(self, items: Sequence[Record | str], *, on_progress: Callable[[int, int], None] | None = None,
+                stop: threading.Event | None = None) -> list[list[Span]]:
+        """One list of model spans per record or text (source=MODEL, model_version, confidence)."""
+        return predict_spans(self.model, items, parser=self.parser, features=self.features,
+                             batch_size=self.batch_size, device=self.device, on_progress=on_progress, stop=stop)

@@ -1,0 +1,1 @@
+"""The MADPG model: config and presets, modules, vocabulary. No Qt here."""
