@@ -191,14 +191,14 @@ PRESETS["madpg-lite"] = dict(
     gcn_layers=1,
     gcn_residual=True,
     ema_factor=32,
-    dropout=0.3,
+    dropout=0.5,
     head_lr=2e-3,
     batch_size=16,
     epochs=8,
     piece_chars=128,  # sentence-sized pieces: more updates per CPU second, shorter sequential loops
     warmup_ratio=0.05,
     min_char_count=1,
-    min_bigram_count=2,
+    min_bigram_count=3,
 )
 
 # Smoke tests and GUI tests: the full architecture at toy size (hidden 16, one layer).
