@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Protocol
 
 from madpg_core.domain import Record, RecordStatus, Span, SpanSource
@@ -30,6 +31,17 @@ class PrelabelReport:
     spans: int = 0
     skipped_reviewed: int = 0
     cancelled: bool = False
+
+
+def load_predictor(project: Project, model_dir: Path, device: str | None = None):  # noqa: ANN201 - Predictor
+    """Load a checkpoint for pre-labelling this project; its dependency parses go through the
+    project's parse cache, so a record is parsed once however often it is pre-labelled."""
+    from madpg_core.checkpoint import read_info
+    from madpg_core.inference.predictor import Predictor
+    from madpg_core.retrain import project_parser
+
+    use_gcn = bool(read_info(model_dir)["config"].get("use_gcn"))
+    return Predictor.load(model_dir, parser=project_parser(project, use_gcn), device=device)
 
 
 def unreviewed_ids(project: Project) -> list[int]:

@@ -74,17 +74,17 @@ class PredictorCache:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[str, str | None] | None = None
+        self._key: tuple[str, str, str | None] | None = None
         self._predictor: object | None = None
 
-    def get(self, model_dir: object, device: str | None) -> object:
-        from madpg_core.inference.predictor import Predictor
+    def get(self, project: object, model_dir: object, device: str | None) -> object:
+        from madpg_core.prelabel import load_predictor
 
-        key = (str(model_dir), device)
+        key = (str(project.folder), str(model_dir), device)
         with self._lock:
             if self._key != key:
                 self._predictor, self._key = None, None  # free the old model before loading the next
-                self._predictor, self._key = Predictor.load(model_dir, device=device), key
+                self._predictor, self._key = load_predictor(project, model_dir, device), key
                 # torch, the parser and the model add ~500k objects the cyclic GC would re-scan in every
                 # full collection (~0.2-1 s with the GIL held: a frozen window); they live as long as the app
                 gc.freeze()
@@ -109,7 +109,7 @@ def prelabel_task(project: object, record_ids: Sequence[int] | None, cache: Pred
         version, model_dir = registry.active_model_dir(project)
         ids = list(record_ids) if record_ids is not None else unreviewed_ids(project)
         on_progress(0, len(ids))
-        predictor = cache.get(model_dir, device)
+        predictor = cache.get(project, model_dir, device)
         if stop.is_set():
             raise Cancelled("pre-labelling cancelled before it started")
         return prelabel(project, ids, predictor, f"v{version.version}", on_progress=on_progress, stop=stop)

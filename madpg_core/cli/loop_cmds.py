@@ -9,7 +9,8 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -30,16 +31,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_prelabel(args: argparse.Namespace) -> int:
+    with stop_on_signals() as stop:
+        return _prelabel(args, stop)
+
+
+def _prelabel(args: argparse.Namespace, stop: threading.Event) -> int:
     from madpg_core import registry
     from madpg_core.cli.project_cmds import progress_bar
     from madpg_core.errors import Cancelled, MadpgError
-    from madpg_core.inference.predictor import Predictor
-    from madpg_core.prelabel import prelabel, unreviewed_ids
+    from madpg_core.prelabel import load_predictor, prelabel, unreviewed_ids
     from madpg_core.storage.project import Project
 
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
     emit = json_events(args.progress_json, stop)
     try:
         with Project.open(args.project) as project:
@@ -48,7 +50,7 @@ def cmd_prelabel(args: argparse.Namespace) -> int:
             else:
                 version, model_dir = registry.active_model_dir(project)
                 label = f"v{version.version}"
-            predictor = Predictor.load(model_dir, device=None if args.device == "auto" else args.device)
+            predictor = load_predictor(project, model_dir, None if args.device == "auto" else args.device)
             ids = [int(x) for x in args.records.split(",")] if args.records else unreviewed_ids(project)
             with progress_bar("pre-labelling") as bar:
                 def on_progress(done: int, total: int) -> None:
@@ -92,15 +94,17 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_project_train_args(p: argparse.ArgumentParser) -> None:
-    """Options of `madpg train PROJECT` (training on a project's reviewed records)."""
-    p.add_argument("--epochs", type=int, help="default: the preset's")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--dev-fraction", type=float, default=0.15, help="held-out part of the reviewed records")
-    p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--no-activate", action="store_true", help="register the new version without activating it")
-    p.add_argument("--progress-json", action="store_true",
-                   help="print one JSON event per line (progress, finished, cancelled, failed) for the GUI")
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """SIGTERM (the GUI's Cancel) and SIGINT (Ctrl+C) set the stop event: the work ends between two
+    batches, cleanly. The previous handlers come back afterwards."""
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def json_events(enabled: bool, stop: threading.Event) -> Callable[..., None]:
@@ -140,15 +144,17 @@ def json_events(enabled: bool, stop: threading.Event) -> Callable[..., None]:
 
 
 def cmd_train_project(args: argparse.Namespace) -> int:
-    """Train on a project's reviewed records. SIGTERM/SIGINT cancel cleanly; so does the death of
-    the parent process when --progress-json (the GUI) started us."""
+    """`madpg train PROJECT`: train on a project's reviewed records (options in model_cmds).
+    SIGTERM/SIGINT cancel cleanly; so does the death of the parent process when --progress-json
+    (the GUI) started us."""
+    with stop_on_signals() as stop:
+        return _train_project(args, stop)
+
+
+def _train_project(args: argparse.Namespace, stop: threading.Event) -> int:
     from madpg_core.errors import Cancelled, MadpgError
     from madpg_core.retrain import TrainRequest, train_from_project
     from madpg_core.storage.project import Project
-
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
 
     emit = json_events(args.progress_json, stop)
 
@@ -164,8 +170,10 @@ def cmd_train_project(args: argparse.Namespace) -> int:
         if not args.progress_json and p.dev_f1 is not None:
             print(p.message, flush=True)
 
-    request = TrainRequest(preset=args.preset, epochs=args.epochs, device=None if args.device == "auto" else args.device,
-                           dev_fraction=args.dev_fraction, seed=args.seed, pretrained_path=args.pretrained,
+    request = TrainRequest(preset=args.preset or "madpg-lite", epochs=args.epochs,
+                           device=None if args.device in (None, "auto") else args.device,
+                           dev_fraction=args.dev_fraction, seed=42 if args.seed is None else args.seed,
+                           pretrained_path=args.pretrained, image_weights=args.image_weights,
                            activate=not args.no_activate)
     try:
         with Project.open(args.project) as project:

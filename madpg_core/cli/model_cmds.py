@@ -14,11 +14,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("presets", help="list the model presets and their flags")
     p.set_defaults(func=_presets)
 
-    p = sub.add_parser("train", help="train a model on a corpus file")
-    p.add_argument("--preset", required=True, help="see `madpg presets`")
-    _data_args(p, "--train", "training corpus")
-    p.add_argument("--dev", required=True, type=Path, help="development corpus (best epoch by its F1)")
-    p.add_argument("--out", required=True, type=Path, help="folder for the trained model")
+    p = sub.add_parser("train", help="train a model on a project's reviewed records, or on corpus files",
+                       description="madpg train PROJECT [--preset P] ...  trains on the project's reviewed "
+                                   "records and registers a new model version;  madpg train --preset P --train "
+                                   "FILE --dev FILE --format F --out DIR  trains on corpus files.")
+    p.add_argument("project", nargs="?", type=Path, help="project folder (omit to train on --train/--dev files)")
+    p.add_argument("--preset", help="see `madpg presets` (default for a project: madpg-lite)")
+    _data_args(p, "--train", "training corpus", required=False)
+    p.add_argument("--dev", type=Path, help="development corpus (best epoch by its F1)")
+    p.add_argument("--out", type=Path, help="folder for the trained model")
+    p.add_argument("--dev-fraction", type=float, default=0.15, help="project: held-out part of the reviewed records")
+    p.add_argument("--no-activate", action="store_true", help="project: register the new version, keep the active one")
+    p.add_argument("--progress-json", action="store_true",
+                   help="project: print one JSON event per line (progress, finished, cancelled, failed)")
     p.add_argument("--pretrained", help="local BERT/RoBERTa folder for presets with a pretrained encoder")
     p.add_argument("--image-weights", help="local torchvision ResNet state-dict file")
     p.add_argument("--epochs", type=int, help="passes over the training data (the schedule is planned for them)")
@@ -30,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-cpu-minutes", type=float, help="the same in CPU time of the training process")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--version", help="model version name (default: preset + timestamp)")
+    p.add_argument("--add-train", action="append", nargs="+", metavar="FORMAT FILE [MAP]", default=[],
+                   help="one more training corpus in its own format, with its own type map; repeatable, "
+                        "e.g. --add-train cmedqaner train.json cmedqaner-to-paper.json")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="strict entity P/R/F1 of a trained model on a corpus file")
@@ -40,9 +51,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_evaluate)
 
 
-def _data_args(p: argparse.ArgumentParser, flag: str, what: str) -> None:
-    p.add_argument(flag, required=True, type=Path, help=what)
-    p.add_argument("--format", required=True, help="jsonl, bio, cehrner, cmedqaner, cmeee")
+def _data_args(p: argparse.ArgumentParser, flag: str, what: str, required: bool = True) -> None:
+    p.add_argument(flag, required=required, type=Path, help=what)
+    p.add_argument("--format", required=required, help="jsonl, bio, cehrner, cmedqaner, cmeee")
     p.add_argument("--map", type=Path, help="type map file (rename or drop entity types)")
 
 
@@ -75,11 +86,30 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from madpg_core.errors import MadpgError
+
+    if args.project is not None:
+        from madpg_core.cli.loop_cmds import cmd_train_project
+
+        return cmd_train_project(args)
+    missing = [f for f in ("preset", "train", "dev", "format", "out") if getattr(args, f) is None]
+    if missing:
+        raise MadpgError("training on files needs " + ", ".join("--" + f for f in missing)
+                         + " (or give a PROJECT folder)")
+    return _train_files(args)
+
+
+def _train_files(args: argparse.Namespace) -> int:
+    from madpg_core.errors import MadpgError
     from madpg_core.model.config import build_config
     from madpg_core.train.loop import Progress, fit
 
     cfg = build_config(args.preset, **_overrides(args))
     train = _read(args.train, args.format, args.map)
+    for extra in args.add_train:
+        if len(extra) not in (2, 3):
+            raise MadpgError("--add-train takes FORMAT FILE [MAP]")
+        train += _read(Path(extra[1]), extra[0], Path(extra[2]) if len(extra) == 3 else None)
     dev = _read(args.dev, args.format, args.map)
     started = time.monotonic()
 

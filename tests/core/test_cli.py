@@ -38,3 +38,37 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "madpg_core.cli", "stats", str(tmp_path / "nope")],
                        capture_output=True, text=True)
     assert r.returncode == 1 and "not a MADPG project" in r.stderr
+
+
+def test_train_prelabel_and_models_on_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from madpg_core import registry
+
+    monkeypatch.setattr(registry, "default_model_dir", lambda: tmp_path / "no-bundled-model")
+    proj = tmp_path / "proj"
+    main(["init", str(proj), "--labels", "Symptom,Organ"])
+    lines = []
+    for i in range(6):
+        text = f"患者{i}天前出现胸痛，左肺可闻及啰音。"
+        lines.append(json.dumps({"text": text, "status": "reviewed", "spans": [
+            {"start": text.index("胸痛"), "end": text.index("胸痛") + 2, "label": "Symptom"},
+            {"start": text.index("左肺"), "end": text.index("左肺") + 2, "label": "Organ"}]}, ensure_ascii=False))
+    lines.append(json.dumps({"text": "今日胸痛加重"}, ensure_ascii=False))
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    main(["import", str(proj), "-f", "jsonl", str(tmp_path / "d.jsonl")])
+    capsys.readouterr()
+    assert main(["train", str(proj), "--preset", "madpg-tiny", "--epochs", "1", "--device", "cpu",
+                 "--progress-json"]) == 0
+    events = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert events[-1]["event"] == "finished" and events[-1]["version"] == 1
+    assert any(e["event"] == "progress" for e in events)
+    assert main(["prelabel", str(proj), "--device", "cpu"]) == 0
+    assert "pre-labelled 1 records with v1" in capsys.readouterr().out
+    assert main(["models", str(proj)]) == 0
+    out = capsys.readouterr().out
+    assert "madpg-tiny" in out and "*" in out
+
+
+def test_train_on_files_names_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["train", "--preset", "bilstm-crf"]) == 1
+    assert "--train, --dev, --format, --out" in capsys.readouterr().err

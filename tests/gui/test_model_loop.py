@@ -264,8 +264,8 @@ def test_cancel_prelabel_keeps_finished_batches(qtbot, tmp_path: Path, bundled: 
     real_get = workers.PredictorCache.get
     gated: list[_GatedPredictor] = []
 
-    def get(self: workers.PredictorCache, model_dir: object, device: str | None) -> object:
-        gated.append(_GatedPredictor(real_get(self, model_dir, device)))
+    def get(self: workers.PredictorCache, project: object, model_dir: object, device: str | None) -> object:
+        gated.append(_GatedPredictor(real_get(self, project, model_dir, device)))
         return gated[-1]
 
     monkeypatch.setattr(workers.PredictorCache, "get", get)
