@@ -32,7 +32,13 @@ def save(model: MADPG, folder: Path | str, *, version: str | None = None, meta: 
     if version:
         model.version = version
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(folder / WEIGHTS), metadata={"format": FORMAT})
+    # The frozen image backbone is most of the bytes (ResNet-18: 45 MB of 53); it never trains, so
+    # it is stored in float16 and upcast on load (load_state_dict copies into the fp32 parameters).
+    frozen = frozen_prefixes(model)
+    for k, v in state.items():
+        if v.dtype == torch.float32 and k.startswith(frozen):
+            state[k] = v.half()
+    save_file(state, str(folder / WEIGHTS), metadata={"format": FORMAT, "fp16": ",".join(frozen)})
     model.text.save_extra(folder)
     if model.lexicon is not None:
         model.lexicon.save(folder / LEXICON)
@@ -40,6 +46,14 @@ def save(model: MADPG, folder: Path | str, *, version: str | None = None, meta: 
            "config": model.cfg.to_dict(), "meta": meta or {}}
     (folder / CONFIG).write_text(json.dumps(doc, ensure_ascii=False, indent=2), "utf-8")
     return folder
+
+
+def frozen_prefixes(model: MADPG) -> tuple[str, ...]:
+    """State-dict prefixes of the frozen image backbones inside ``model``."""
+    from madpg_core.model.image_encoder import ImageEncoder
+
+    return tuple(f"{name}.backbone." if name else "backbone." for name, m in model.named_modules()
+                 if isinstance(m, ImageEncoder))
 
 
 def read_info(folder: Path | str) -> dict[str, Any]:
@@ -75,6 +89,8 @@ def load(folder: Path | str, device: str | torch.device = "cpu") -> MADPG:
         state = load_file(str(folder / WEIGHTS), device=str(device))
     except (OSError, Exception) as e:  # noqa: BLE001 - a truncated or foreign file
         raise MadpgError(f"cannot read {folder / WEIGHTS}: {e}") from e
+    own = model.state_dict()
+    state = {k: v.to(own[k].dtype) if k in own and v.dtype != own[k].dtype else v for k, v in state.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise MadpgError(f"{folder}: weights do not fit the config "

@@ -138,8 +138,9 @@ class MADPG(nn.Module):
         h = torch.cat([h, h.new_zeros(h.shape[0], 1, h.shape[2])], dim=1)
         idx = batch.char_index.unsqueeze(-1).expand(-1, -1, h.shape[2])
         x = self.dropout(torch.gather(h, 1, idx))
-        if self.lexicon is not None and batch.lexicon is not None:
-            x = torch.cat([x, batch.lexicon.to(x.dtype)], dim=-1)
+        if self.lexicon is not None:  # pieces made without a lexicon: no known mention anywhere
+            lex = batch.lexicon if batch.lexicon is not None else x.new_zeros(*x.shape[:2], self.lexicon.width)
+            x = torch.cat([x, lex.to(x.dtype)], dim=-1)
         if self.bilstm is not None:
             x = self.dropout(run_lstm(self.bilstm, x, batch.char_mask))
         return self.classifier(x).float()

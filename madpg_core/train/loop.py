@@ -63,10 +63,22 @@ def _optimizer(model: MADPG, cfg: ModelConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam([g for g in groups if g["params"]])
 
 
-def _schedule(opt: torch.optim.Optimizer, total: int, warmup_ratio: float) -> torch.optim.lr_scheduler.LambdaLR:
+def _schedule(opt: torch.optim.Optimizer, total: int, warmup_ratio: float,
+              spent: Callable[[], float] | None = None) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warmup, then linear decay to 5 %. With ``spent`` (the fraction of a time budget used,
+    0..1) the schedule runs on whichever is further along, steps or budget, so a budget-bound run
+    still warms up and decays fully however many epochs were asked for."""
     warm = max(1, int(total * warmup_ratio)) if warmup_ratio > 0 else 0
 
+    def by_budget(step: int) -> float:
+        frac = max(step / max(1, total), min(1.0, spent()))  # type: ignore[misc]
+        if warmup_ratio > 0 and frac < warmup_ratio:
+            return max(frac / warmup_ratio, 1.0 / max(1, warm))
+        return max(0.05, 1.0 - (frac - warmup_ratio) / max(1e-9, 1.0 - warmup_ratio))
+
     def factor(step: int) -> float:
+        if spent is not None:
+            return by_budget(step)
         if step < warm:
             return (step + 1) / warm
         return max(0.05, 1.0 - (step - warm) / max(1, total - warm))  # linear decay to 5 %
@@ -123,7 +135,16 @@ def fit(
     steps_per_epoch = math.ceil(len(pieces) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
     opt = _optimizer(model, cfg)
-    sched = _schedule(opt, total, cfg.warmup_ratio)
+    def budget_spent() -> float:
+        fracs = [0.0]
+        if time_budget_s:
+            fracs.append((time.monotonic() - started) / time_budget_s)
+        if cpu_budget_s:
+            fracs.append((time.process_time() - cpu_started) / cpu_budget_s)
+        return max(fracs)
+
+    sched = _schedule(opt, total, cfg.warmup_ratio,
+                      budget_spent if (time_budget_s or cpu_budget_s) else None)
     state = _Best()
     step = 0
     try:

@@ -72,3 +72,20 @@ def test_train_prelabel_and_models_on_a_project(tmp_path: Path, capsys: pytest.C
 def test_train_on_files_names_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["train", "--preset", "bilstm-crf"]) == 1
     assert "--train, --dev, --format, --out" in capsys.readouterr().err
+
+
+def test_train_on_files_adds_corpora_with_their_own_format_and_map(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    main_file, extra = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    main_file.write_text("\n".join(json.dumps({"text": f"患者发热{i}天。", "spans": [
+        {"start": 2, "end": 4, "label": "Symptom"}]}, ensure_ascii=False) for i in range(4)) + "\n", "utf-8")
+    extra.write_text(json.dumps({"text": "给予头孢口服。", "spans": [{"start": 2, "end": 4, "label": "drug"}]},
+                                ensure_ascii=False) + "\n", "utf-8")
+    (tmp_path / "map.json").write_text('{"drug": "Treatment"}', "utf-8")
+    common = ["train", "--preset", "cnn-crf", "--train", str(main_file), "--format", "jsonl", "--dev", str(main_file),
+              "--out", str(tmp_path / "m"), "--epochs", "1", "--device", "cpu"]
+    assert main([*common, "--add-train", "jsonl"]) == 1
+    assert "--add-train takes FORMAT FILE [MAP]" in capsys.readouterr().err
+    assert main([*common, "--add-train", "jsonl", str(extra), str(tmp_path / "map.json")]) == 0
+    types = json.loads((tmp_path / "m" / "config.json").read_text("utf-8"))["config"]["entity_types"]
+    assert sorted(types) == ["Symptom", "Treatment"]

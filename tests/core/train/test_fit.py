@@ -118,3 +118,39 @@ def test_lexicon_features_leave_one_out_and_round_trip(tmp_path: Path) -> None:
     save(res.model, tmp_path / "m")
     before = Predictor(res.model, parser=ChainParser(), device="cpu").predict([text])
     assert Predictor.load(tmp_path / "m", parser=ChainParser(), device="cpu").predict([text]) == before
+
+
+def test_frozen_image_backbone_is_stored_in_fp16_and_loads_as_fp32(tmp_path: Path) -> None:
+    import torch
+    from safetensors import safe_open
+
+    model = fit(_cfg(epochs=1, image_encoder="resnet18", image_size=64), _data(), [], parser=ChainParser()).model
+    save(model, tmp_path / "m", version="v")
+    with safe_open(str(tmp_path / "m" / "model.safetensors"), "pt") as f:
+        kinds = {k: f.get_tensor(k).dtype for k in f.keys()}
+    assert {d for k, d in kinds.items() if k.startswith("image.backbone.") and d.is_floating_point} == {torch.float16}
+    assert {d for k, d in kinds.items() if not k.startswith("image.backbone.") and d.is_floating_point} == {
+        torch.float32}
+    back = load(tmp_path / "m")
+    for (k, a), b in zip(model.state_dict().items(), back.state_dict().values(), strict=True):
+        assert a.dtype == b.dtype, k
+        if a.is_floating_point():
+            assert torch.allclose(a, b, rtol=1e-2, atol=1e-3), k
+
+
+def test_budget_bound_schedule_warms_up_and_decays_by_the_budget() -> None:
+    import torch
+
+    from madpg_core.train.loop import _schedule
+
+    used = [0.0]
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = _schedule(opt, total=10_000, warmup_ratio=0.1, spent=lambda: used[0])
+    factor = sched.lr_lambdas[0]
+    assert 0 < factor(0) < 0.01
+    used[0] = 0.1
+    assert factor(1) == pytest.approx(1.0)
+    used[0] = 0.55
+    assert factor(2) == pytest.approx(0.5)
+    used[0] = 1.5
+    assert factor(3) == pytest.approx(0.05)
