@@ -45,7 +45,7 @@ def _card_metrics(model_dir: Path) -> dict:
         return {}
     meta = doc.get("meta") or {}
     return {"preset": meta.get("preset") or (doc.get("config") or {}).get("name", "bundled"),
-            "train_size": int(meta.get("train_size") or 0), "metrics": meta.get("metrics")}
+            "train_size": int(meta.get("train_size") or 0), "metrics": meta.get("metrics") or meta.get("dev")}
 
 
 def resolve(project: Project, version: ModelVersion) -> Path:

@@ -145,7 +145,7 @@ def fit(
 
     sched = _schedule(opt, total, cfg.warmup_ratio,
                       budget_spent if (time_budget_s or cpu_budget_s) else None)
-    state = _Best()
+    state = _Best(train_size=len(train))
     step = 0
     try:
         for epoch in range(1, cfg.epochs + 1):
@@ -218,6 +218,7 @@ class _Best:
     f1: float = -float("inf")
     scores: Scores | None = None
     history: list[dict[str, float]] = field(default_factory=list)
+    train_size: int = 0  # records trained on, written into the checkpoint's meta
 
     def offer(self, model: MADPG, epoch: int, f1: float, scores: Scores | None) -> bool:
         """Keep these weights when they are the best so far; True when they were kept."""
@@ -248,7 +249,8 @@ def _save(model: MADPG, best: _Best, out_dir: Path, version: str, started: float
         current = {k: v.detach().clone() for k, v in model.state_dict().items()}
         model.load_state_dict(best.weights)
     meta = {"complete": complete, "best_epoch": best.epoch, "seconds": round(time.monotonic() - started, 1),
-            "dev": best.scores.as_dict() if best.scores else None, "history": best.history}
+            "dev": best.scores.as_dict() if best.scores else None, "history": best.history,
+            "train_size": best.train_size}
     save(model, out_dir, version=version, meta=meta)
     if current is not None:
         model.load_state_dict(current)
