@@ -12,6 +12,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,12 +41,12 @@ def cmd_prelabel(args: argparse.Namespace) -> int:
 def _prelabel(args: argparse.Namespace, stop: threading.Event) -> int:
     from madpg_core import registry
     from madpg_core.cli.project_cmds import progress_bar
-    from madpg_core.errors import Cancelled, MadpgError
-    from madpg_core.prelabel import load_predictor, prelabel, unreviewed_ids
+    from madpg_core.prelabel import PrelabelReport, load_predictor, prelabel, unreviewed_ids
     from madpg_core.storage.project import Project
 
     emit = json_events(args.progress_json, stop)
-    try:
+
+    def work() -> tuple[PrelabelReport, str]:
         with Project.open(args.project) as project:
             if args.model:
                 model_dir, label = args.model, f"file:{args.model.name}"
@@ -57,15 +60,12 @@ def _prelabel(args: argparse.Namespace, stop: threading.Event) -> int:
                     bar(done, total)
                     emit("progress", done=done, total=total)
 
-                report = prelabel(project, ids, predictor, label, on_progress=on_progress, stop=stop)
-    except Cancelled as e:
-        emit("cancelled", message=str(e))
-        if not args.progress_json:
-            print(f"madpg: {e}")
-        return 3
-    except MadpgError as e:
-        emit("failed", message=str(e))
-        raise
+                return prelabel(project, ids, predictor, label, on_progress=on_progress, stop=stop), label
+
+    done, code = run_reporting(work, emit, args.progress_json)
+    if done is None:
+        return code
+    report, label = done
     emit("finished", records=report.records, spans=report.spans, model_version=label)
     if args.progress_json:
         return 0
@@ -105,6 +105,23 @@ def stop_on_signals() -> Iterator[threading.Event]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def run_reporting(work: Callable[[], T], emit: Callable[..., None], quiet: bool) -> tuple[T | None, int]:
+    """Run ``work``: a cancel becomes a "cancelled" event and exit code 3; a user-facing error a
+    "failed" event, then the usual one-line error of the CLI."""
+    from madpg_core.errors import Cancelled, MadpgError
+
+    try:
+        return work(), 0
+    except Cancelled as e:
+        emit("cancelled", message=str(e))
+        if not quiet:
+            print(f"madpg: {e}")
+        return None, 3
+    except MadpgError as e:
+        emit("failed", message=str(e))
+        raise
 
 
 def json_events(enabled: bool, stop: threading.Event) -> Callable[..., None]:
@@ -152,9 +169,9 @@ def cmd_train_project(args: argparse.Namespace) -> int:
 
 
 def _train_project(args: argparse.Namespace, stop: threading.Event) -> int:
-    from madpg_core.errors import Cancelled, MadpgError
     from madpg_core.retrain import TrainRequest, train_from_project
     from madpg_core.storage.project import Project
+    from madpg_core.storage.repo import ModelVersion
 
     emit = json_events(args.progress_json, stop)
 
@@ -175,17 +192,13 @@ def _train_project(args: argparse.Namespace, stop: threading.Event) -> int:
                            dev_fraction=args.dev_fraction, seed=42 if args.seed is None else args.seed,
                            pretrained_path=args.pretrained, image_weights=args.image_weights,
                            activate=not args.no_activate)
-    try:
+    def work() -> ModelVersion:
         with Project.open(args.project) as project:
-            version = train_from_project(project, request, on_progress=on_progress, stop=stop)
-    except Cancelled as e:
-        emit("cancelled", message=str(e))
-        if not args.progress_json:
-            print(f"madpg: {e}")
-        return 3
-    except MadpgError as e:
-        emit("failed", message=str(e))
-        raise
+            return train_from_project(project, request, on_progress=on_progress, stop=stop)
+
+    version, code = run_reporting(work, emit, args.progress_json)
+    if version is None:
+        return code
     emit("finished", version=version.version, metrics=version.metrics, active=version.active)
     f1 = ((version.metrics or {}).get("micro") or {}).get("f1")
     if not args.progress_json:
