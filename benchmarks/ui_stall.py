@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
@@ -142,34 +141,6 @@ def run_for(app: object, seconds: float, done: object = None) -> None:
     poll.stop()
 
 
-def train_command_prefix(tmp: Path) -> tuple[list[str], str]:
-    """`-m madpg_core.cli train`, or a stand-in calling the core's project command until it is wired."""
-    import contextlib
-    import io
-
-    from madpg_core.cli import build_parser
-
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):  # argparse prints its usage when it refuses
-            build_parser().parse_args(["train", "p", "--preset", "x", "--progress-json"])
-        return ["-m", "madpg_core.cli", "train"], "madpg train PROJECT"
-    except SystemExit:
-        shim = tmp / "train_project.py"
-        shim.write_text(textwrap.dedent("""
-            import argparse, sys
-            from madpg_core.cli import loop_cmds
-            from madpg_core.errors import MadpgError
-            p = argparse.ArgumentParser()
-            p.add_argument("project"); p.add_argument("--preset", required=True); p.add_argument("--pretrained")
-            loop_cmds.add_project_train_args(p)
-            try:
-                sys.exit(loop_cmds.cmd_train_project(p.parse_args()))
-            except MadpgError as e:
-                print(f"madpg: error: {e}", file=sys.stderr); sys.exit(1)
-        """), "utf-8")
-        return [str(shim)], "loop_cmds.cmd_train_project (CLI form not wired yet)"
-
-
 def phase_prelabel(app: object, w: object, args: argparse.Namespace, hb: Heartbeat) -> dict:
     from madpg_core.storage import repo
 
@@ -202,11 +173,10 @@ def mark_reviewed(w: object, tmp: Path, n: int) -> None:
     w.records.refresh()
 
 
-def phase_child(app: object, w: object, args: argparse.Namespace, hb: Heartbeat, prefix: list[str]) -> dict:
+def phase_child(app: object, w: object, args: argparse.Namespace, hb: Heartbeat) -> dict:
     from madpg_gui.training_process import TrainOptions
 
     loop = w.model_loop
-    loop.training.prefix = prefix
     steps: list[int] = []
     loop.training.progress.connect(lambda ev: steps.append(ev.get("step") or 0))  # GUI thread: QProcess
     hb.start()
@@ -246,7 +216,7 @@ def phase_thread(app: object, w: object, args: argparse.Namespace, hb: Heartbeat
     return {"phase": "(d) train, QThread in the GUI process", **stats, "work done": f"{done[0]} steps"}
 
 
-def print_table(rows: list[dict], args: argparse.Namespace, how: str) -> None:
+def print_table(rows: list[dict], args: argparse.Namespace) -> None:
     import torch
 
     cols = ["phase", "seconds", "ticks", "longest gap (ms)", "p99 gap (ms)", "median gap (ms)", "work done"]
@@ -254,7 +224,7 @@ def print_table(rows: list[dict], args: argparse.Namespace, how: str) -> None:
     print(f"UI heartbeat every {TICK_MS} ms; {args.records} records "
           f"({'CEHRNER' if CEHRNER.is_file() else 'generated'}), training preset {args.preset} on "
           f"{args.reviewed} reviewed records; {os.cpu_count()} CPUs, torch {torch.__version__} with "
-          f"{torch.get_num_threads()} threads; child process runs {how}.")
+          f"{torch.get_num_threads()} threads; child process runs madpg train PROJECT.")
     print()
     print("| " + " | ".join(cols) + " |")
     print("|" + "|".join("---" for _ in cols) + "|")
@@ -299,11 +269,10 @@ def main() -> int:
     rows.append(phase_prelabel(app, w, args, hb))
     print("pre-label done", flush=True)
     mark_reviewed(w, tmp, args.reviewed)
-    prefix, how = train_command_prefix(tmp)
-    rows.append(phase_child(app, w, args, hb, prefix))
+    rows.append(phase_child(app, w, args, hb))
     print("child-process training done", flush=True)
     rows.append(phase_thread(app, w, args, hb))
-    print_table(rows, args, how)
+    print_table(rows, args)
     w.close()
     return 0
 

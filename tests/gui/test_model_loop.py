@@ -61,46 +61,6 @@ def bundled(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tiny_model
 
 
-def _train_command_available() -> bool:
-    import contextlib
-    import io
-
-    from madpg_core.cli import build_parser
-
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):  # argparse prints its usage when it refuses
-            build_parser().parse_args(["train", "p", "--preset", "x", "--progress-json"])
-    except SystemExit:
-        return False
-    return True
-
-
-@pytest.fixture(scope="session")
-def train_shim(tmp_path_factory: pytest.TempPathFactory) -> list[str] | None:
-    """None when `madpg train PROJECT` exists; else a stand-in that runs the core's project command."""
-    if _train_command_available():
-        return None
-    shim = tmp_path_factory.mktemp("shim") / "train_project.py"
-    shim.write_text(textwrap.dedent("""
-        import argparse, sys
-        from madpg_core.cli import loop_cmds
-        from madpg_core.errors import MadpgError
-        p = argparse.ArgumentParser()
-        p.add_argument("project"); p.add_argument("--preset", required=True); p.add_argument("--pretrained")
-        loop_cmds.add_project_train_args(p)
-        try:
-            sys.exit(loop_cmds.cmd_train_project(p.parse_args()))
-        except MadpgError as e:
-            print(f"madpg: error: {e}", file=sys.stderr); sys.exit(1)
-    """), "utf-8")
-    return [str(shim)]
-
-
-def _use_shim(process: TrainingProcess, shim: list[str] | None) -> None:
-    if shim is not None:
-        process.prefix = shim
-
-
 def _window(qtbot, folder: Path) -> MainWindow:  # noqa: ANN001
     w = MainWindow(settings.Preferences(language="en", device="cpu"))
     qtbot.addWidget(w)
@@ -142,8 +102,7 @@ def _wait_prelabel(qtbot, w: MainWindow) -> None:  # noqa: ANN001
 # ---------------------------------------------------------------- the whole loop
 
 
-def test_prelabel_correct_review_train_and_roll_back(qtbot, loop_window: MainWindow, demo: Path,  # noqa: ANN001
-                                                     train_shim: list[str] | None) -> None:
+def test_prelabel_correct_review_train_and_roll_back(qtbot, loop_window: MainWindow, demo: Path) -> None:  # noqa: ANN001
     w, loop = loop_window, loop_window.model_loop
     assert [v.version for v in loop.panel.versions] == [0] and loop.panel.active_version() == 0
     before = {r.name: r for r in _records(demo)}
@@ -188,7 +147,6 @@ def test_prelabel_correct_review_train_and_roll_back(qtbot, loop_window: MainWin
     dlg.preset.setCurrentIndex(dlg.preset.findData(TINY))
     dlg.epochs.setValue(1)
     dlg.device.setCurrentIndex(dlg.device.findData("cpu"))
-    _use_shim(loop.training, train_shim)
     seen: list[dict] = []
     loop.training.progress.connect(seen.append)
     with qtbot.waitSignal(loop.training.finished, timeout=TRAIN_TIMEOUT_MS) as done:
@@ -310,12 +268,10 @@ def _staging(folder: Path) -> list[Path]:
     return list((folder / "models").glob(".staging-*")) if (folder / "models").is_dir() else []
 
 
-def test_training_cancel_and_failure_leave_the_active_model(qtbot, tmp_path: Path, bundled: Path,  # noqa: ANN001
-                                                            train_shim: list[str] | None) -> None:
+def test_training_cancel_and_failure_leave_the_active_model(qtbot, tmp_path: Path, bundled: Path) -> None:  # noqa: ANN001
     folder = _reviewed_project(tmp_path / "p")
     w = _window(qtbot, folder)
     loop = w.model_loop
-    _use_shim(loop.training, train_shim)
 
     # a pretrained preset without its folder fails in the child: the reason is shown, nothing changes
     with qtbot.waitSignal(loop.training.failed, timeout=TRAIN_TIMEOUT_MS) as failed:
@@ -344,8 +300,7 @@ def test_training_cancel_and_failure_leave_the_active_model(qtbot, tmp_path: Pat
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_killing_the_app_during_training_keeps_project_and_model(tmp_path: Path, bundled: Path,
-                                                                 train_shim: list[str] | None) -> None:
+def test_killing_the_app_during_training_keeps_project_and_model(tmp_path: Path, bundled: Path) -> None:
     folder = _reviewed_project(tmp_path / "k")
     script = textwrap.dedent(f"""
         import os, signal, sys
@@ -360,8 +315,6 @@ def test_killing_the_app_during_training_keeps_project_and_model(tmp_path: Path,
         w = MainWindow(settings.Preferences(language="en")); w.show()
         w.open_project({str(folder)!r})
         t = w.model_loop.training
-        if {train_shim!r} is not None:
-            t.prefix = {train_shim!r}
         def progress(ev):
             if (ev.get("step") or 0) > 0:
                 print("child", t.proc.processId(), flush=True)
