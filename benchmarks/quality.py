@@ -11,12 +11,16 @@ LSTM-CRF 80.43, BERT-CRF 83.49 (see ../shared/data/README.md).
 from __future__ import annotations
 
 import argparse
+import logging
+import tempfile
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from common import CEHRNER_TYPES, bootstrap_f1, load_cehrner, machine, markdown, need_data, per_type_row
 
 from madpg_core.model.config import PRESETS, build_config
+from madpg_core.paths import SHARED_DATA
 from madpg_core.train.loop import fit
 from madpg_core.train.metrics import score_spans
 
@@ -32,9 +36,28 @@ MODELS = {
     "madpg-lite w/o EMA": lambda: build_config("madpg-lite", use_ema=False),
     "madpg-lite w/o GCN": lambda: build_config("madpg-lite", use_gcn=False),
     "madpg-lite w/o gate": lambda: build_config("madpg-lite", use_gate=False),
+    # What the pre-trained embeddings (now in the preset) and a CMeEE gazetteer bring:
+    "madpg-lite, random embeddings": lambda: build_config("madpg-lite", char_embeddings=None),
+    "madpg-lite + CMeEE gazetteer": lambda: build_config("madpg-lite", gazetteer=str(cmeee_gazetteer())),
 }
 ANCHORS = [{"model": "LSTM-CRF (published, Yidu-S4K)", "F1": 80.43},
            {"model": "BERT-CRF (published, Yidu-S4K)", "F1": 83.49}]
+
+
+def cmeee_gazetteer() -> Path:
+    """The gold mentions of CMeEE train+dev as a lexicon (types prefixed ``cmeee:``), built once into
+    a temporary folder: CMeEE states no licence, so no list of its mentions is kept in the repository."""
+    out = Path(tempfile.gettempdir()) / "madpg-bench" / "cmeee-gazetteer.json"
+    if not out.is_file():
+        from madpg_core.formats import read_records
+        from madpg_core.model.lexicon import Lexicon
+
+        records = []
+        for split in ("train", "dev"):
+            records += read_records(SHARED_DATA / "ner" / "cmeee" / f"CMeEE_{split}.json", "cmeee")[0]
+        out.parent.mkdir(parents=True, exist_ok=True)
+        Lexicon.build(records, sorted({s.label for r in records for s in r.spans}), prefix="cmeee:").save(out)
+    return out
 
 
 def run(name: str, minutes: float, seed: int, train: list, dev: list, test: list, device: str | None) -> dict:
@@ -65,6 +88,7 @@ def main() -> None:
     args = ap.parse_args()
     import torch
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")  # one line per epoch
     torch.set_num_threads(args.threads)
     need_data()
     train, dev, test = (load_cehrner(s) for s in ("train", "dev", "test"))

@@ -17,7 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from madpg_core.domain import Record
+from madpg_core.errors import MadpgError
+from madpg_core.paths import RESOURCES
 
+GAZETTEERS_DIR = RESOURCES / "gazetteers"
 POSITIONS = 4  # B, M, E, S
 MAX_MENTION = 24  # longer strings are rare and make matching slow
 
@@ -36,12 +39,26 @@ class Lexicon:
         return POSITIONS * len(self.types)
 
     @classmethod
-    def build(cls, records: Iterable[Record], types: Sequence[str]) -> Lexicon:
+    def build(cls, records: Iterable[Record], types: Sequence[str], *, extra: Lexicon | None = None,
+              prefix: str = "") -> Lexicon:
+        """Mentions of ``records``; ``extra`` (a gazetteer) adds its own types as further channels.
+
+        ``prefix`` renames the records' types (``cmeee:`` + ``dis``) when building a gazetteer,
+        so its channels never merge with the training data's own types.
+        """
         counts: dict[str, Counter[str]] = {}
         for r in records:
             for mention, label in own_mentions(r):
-                counts.setdefault(mention, Counter())[label] += 1
-        return cls(types, {m: dict(c) for m, c in counts.items()})
+                counts.setdefault(mention, Counter())[prefix + label] += 1
+        all_types = [prefix + t for t in types]
+        if extra is not None:
+            clash = set(all_types) & set(extra.types)
+            if clash:
+                raise MadpgError(f"gazetteer types {sorted(clash)} clash with the training types: give them a prefix")
+            all_types += extra.types
+            for mention, hit in extra.counts.items():
+                counts.setdefault(mention, Counter()).update(hit)
+        return cls(all_types, {m: dict(c) for m, c in counts.items()})
 
     def features(self, text: str, exclude: set[tuple[str, str]] | None = None) -> np.ndarray:
         """(len(text), width) float32 multi-hot; ``exclude``: this record's own (mention, type)."""
@@ -81,3 +98,12 @@ class Lexicon:
 def own_mentions(r: Record) -> set[tuple[str, str]]:
     """A record's distinct (mention, type) pairs, short enough to match."""
     return {(r.text[s.start : s.end], s.label) for s in r.spans if s.end - s.start <= MAX_MENTION}
+
+
+def resolve_gazetteer(name_or_path: str) -> Path:
+    """A bundled gazetteer (``resources/gazetteers/NAME.json``) or a file path."""
+    bundled = GAZETTEERS_DIR / f"{name_or_path}.json"
+    path = bundled if bundled.is_file() else Path(name_or_path)
+    if not path.is_file():
+        raise MadpgError(f"no gazetteer {name_or_path!r} (neither {bundled} nor a file path)")
+    return path

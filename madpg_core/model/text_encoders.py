@@ -38,6 +38,8 @@ class TextEncoder(nn.Module):
     """Common interface: tokenize → embed → forward (contextual states, (B, n, d))."""
 
     hidden_size: int
+    vocab: Vocab | None  # encoders trained here: the corpus vocabulary (a pretrained folder: None)
+    bigram: nn.Embedding | None  # the bigram table, when bigrams are on
     fusion: bool = False  # a transformer that can take visual tokens as extra inputs
     pretrained: bool = False  # its parameters train with the small learning rate
 
