@@ -37,8 +37,11 @@ MODELS = {
     "madpg-lite w/o GCN": lambda: build_config("madpg-lite", use_gcn=False),
     "madpg-lite w/o gate": lambda: build_config("madpg-lite", use_gate=False),
     # What the pre-trained embeddings (now in the preset) and a CMeEE gazetteer bring:
-    "madpg-lite, random embeddings": lambda: build_config("madpg-lite", char_embeddings=None),
+    "madpg-lite with random embeddings": lambda: build_config("madpg-lite", char_embeddings=None),
     "madpg-lite + CMeEE gazetteer": lambda: build_config("madpg-lite", gazetteer=str(cmeee_gazetteer())),
+    # Why the plain 1 x 256 BiLSTM-CRF wins at 60 CPU-min (RESULTS.md §1a): width, or the lexicon?
+    "madpg-lite with BiLSTM 256": lambda: build_config("madpg-lite", lstm_hidden=256),
+    "madpg-lite w/o lexicon": lambda: build_config("madpg-lite", use_lexicon=False),
 }
 ANCHORS = [{"model": "LSTM-CRF (published, Yidu-S4K)", "F1": 80.43},
            {"model": "BERT-CRF (published, Yidu-S4K)", "F1": 83.49}]
@@ -92,8 +95,12 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     need_data()
     train, dev, test = (load_cehrner(s) for s in ("train", "dev", "test"))
+    names = [m.strip() for m in args.models.split(",") if m.strip()]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:  # before hours of training, not after
+        ap.error(f"unknown model(s) {unknown}; choose from: {', '.join(MODELS)}")
     rows = []
-    for name in [m.strip() for m in args.models.split(",") if m.strip()]:
+    for name in names:
         rows.append(run(name, args.minutes, args.seed, train, dev, test, args.device))
         r = rows[-1]
         print(f"done: {name} F1 {r['F1']:.2f} [{r['95% CI']}] dev {r['dev F1']:.2f} epochs {r['epochs']}"
