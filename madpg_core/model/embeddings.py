@@ -84,8 +84,8 @@ def train_embeddings(texts: Iterable[str], *, dim: int = 128, window: int = 5, e
                      sources: Sequence[str] = ()) -> CharEmbeddings:
     """Skip-gram vectors for characters and for bigrams, one gensim model each.
 
-    One worker thread and a fixed ``PYTHONHASHSEED``-free seed keep the result reproducible
-    (gensim is only deterministic single-threaded).
+    One worker thread, ``seed`` and a hash that does not change between processes keep the
+    result reproducible (gensim is only deterministic single-threaded).
     """
     try:
         from gensim.models import Word2Vec
@@ -96,7 +96,7 @@ def train_embeddings(texts: Iterable[str], *, dim: int = 128, window: int = 5, e
     if not texts:
         raise MadpgError("no text to train embeddings on")
     char_sents = [list(t[i : i + MAX_SENTENCE]) for t in texts for i in range(0, len(t), MAX_SENTENCE)]
-    bigram_sents = [bigrams(t)[i : i + MAX_SENTENCE] for t in texts for i in range(0, len(t), MAX_SENTENCE)]
+    bigram_sents = [bs[i : i + MAX_SENTENCE] for bs in map(bigrams, texts) for i in range(0, len(bs), MAX_SENTENCE)]
     common = dict(vector_size=dim, window=window, sg=1, negative=10, epochs=epochs, workers=1, seed=seed,
                   hashfxn=_stable_hash)
     log.info("training char vectors on %d texts, %d characters", len(texts), sum(map(len, texts)))
