@@ -67,6 +67,8 @@ class MADPG(nn.Module):
         self.version = f"{cfg.name}-unsaved"  # set by checkpoint.save / load
         self.tags = cfg.tags
         self.text = text
+        if cfg.freeze_bigrams and text.bigram is not None:
+            text.bigram.weight.requires_grad_(False)
         d = text.hidden_size
         self.image: ImageEncoder | None = None
         if cfg.uses_image:

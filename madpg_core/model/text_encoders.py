@@ -198,6 +198,7 @@ def _scratch_bert(cfg: ModelConfig, vocab: Vocab, saved: dict[str, Any] | None =
             vocab_size=len(vocab.chars), hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
             num_attention_heads=cfg.num_heads, intermediate_size=cfg.intermediate_size,
             max_position_embeddings=max(cfg.max_len, 64), type_vocab_size=2, pad_token_id=0,
+            hidden_dropout_prob=cfg.encoder_dropout, attention_probs_dropout_prob=cfg.encoder_dropout,
             # BERT's 0.02 suits d = 768; a small d needs ~1/sqrt(d), or attention (and with it the
             # visual tokens) barely reaches the residual stream at the start of training.
             initializer_range=min(0.1, cfg.hidden_size**-0.5),

@@ -97,3 +97,34 @@ def test_cli_builds_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     bad.write_bytes("患者发热".encode("gb18030"))
     assert main(["embeddings", str(tmp_path / "e2"), "--input", "jsonl", str(bad)]) == 1
     assert "UTF-8" in capsys.readouterr().err
+
+
+def test_frozen_bigrams_keep_their_vectors_through_training_and_checkpoint(emb_folder: Path, tmp_path: Path) -> None:
+    from safetensors import safe_open
+
+    from madpg_core.train.loop import fit, seed_everything
+
+    cfg = tiny(build_config("madpg-lite", image_encoder="none", use_gcn=False), hidden_size=16,
+               char_embeddings=str(emb_folder), freeze_bigrams=True, encoder_dropout=0.3, epochs=2)
+    records = _records() * 4
+    seed_everything(cfg.seed)  # as fit() does before building its model
+    start = new_model(cfg, records).text.bigram.weight.detach().clone()
+    model = fit(cfg, records, records[:2], out_dir=tmp_path / "m").model
+    assert model.text.bert.config.hidden_dropout_prob == 0.3
+    assert not model.text.bigram.weight.requires_grad
+    assert torch.equal(model.text.bigram.weight, start)  # same seed, same start, never updated
+    chars = model.text.bert.get_input_embeddings().weight
+    assert chars.requires_grad  # only the bigram table is frozen
+    with safe_open(str(tmp_path / "m" / "model.safetensors"), "pt") as f:
+        assert f.get_tensor("text.bigram.weight").dtype == torch.float16  # frozen: stored in half
+        assert f.get_tensor("text.bert.embeddings.word_embeddings.weight").dtype == torch.float32
+    back = load(tmp_path / "m")
+    assert not back.text.bigram.weight.requires_grad
+    assert torch.allclose(back.text.bigram.weight, start, atol=1e-3)
+
+
+def test_freezing_random_bigrams_is_refused() -> None:
+    with pytest.raises(MadpgError, match="freeze_bigrams keeps pre-trained bigram vectors"):
+        build_config("madpg-lite", char_embeddings=None, freeze_bigrams=True)
+    with pytest.raises(MadpgError, match="encoder_dropout"):
+        build_config("madpg-lite", encoder_dropout=1.0)
