@@ -94,6 +94,10 @@ class ModelConfig:
     epochs: int = 16
     grad_clip: float = 5.0
     warmup_ratio: float = 0.0
+    # Polyak averaging of the trainable weights, this decay per step (0: off). Dev is scored, and
+    # the best epoch kept, with the averaged weights: on a corpus of ~900 records dev F1 jumps by
+    # ±1.5 between epochs, and the average is a smoother point than any single step.
+    weight_averaging: float = 0.0
     seed: int = 42
     # filled by fit() from the training data ----------------------------------------------
     entity_types: tuple[str, ...] = ()
@@ -159,6 +163,8 @@ def validate(cfg: ModelConfig) -> None:
                          "use_bigrams and char_embeddings (or set freeze_bigrams=False)")
     if not 0.0 <= cfg.encoder_dropout < 1.0:
         raise MadpgError(f"encoder_dropout must be in [0, 1), not {cfg.encoder_dropout}")
+    if not 0.0 <= cfg.weight_averaging < 1.0:
+        raise MadpgError(f"weight_averaging is a decay per step in [0, 1), not {cfg.weight_averaging}")
     if cfg.max_len < 8:
         raise MadpgError("max_len must be at least 8")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
@@ -22,6 +23,7 @@ from madpg_core.model.build import new_model
 from madpg_core.model.config import ModelConfig
 from madpg_core.model.madpg import MADPG, Batch
 from madpg_core.text.protocol import DependencyParser
+from madpg_core.train.averaging import WeightAverage
 from madpg_core.train.batching import FeatureLookup, Piece, collate, length_batches, make_pieces
 from madpg_core.train.metrics import Scores, score_spans
 
@@ -146,16 +148,19 @@ def fit(
     sched = _schedule(opt, total, cfg.warmup_ratio,
                       budget_spent if (time_budget_s or cpu_budget_s) else None)
     state = _Best(train_size=len(train))
+    average = WeightAverage(model, cfg.weight_averaging) if cfg.weight_averaging > 0 else None
     step = 0
     try:
         for epoch in range(1, cfg.epochs + 1):
             loss, step = _train_epoch(model, pieces, length_batches(pieces, cfg.batch_size, rng), features,
-                                      opt, sched, (epoch, step, total), report, stop, device)
-            scores = _evaluate(model, dev, dev_pieces, features, cfg, device) if dev else None
-            f1 = scores.micro.f1 if scores else -loss
-            if state.offer(model, epoch, f1, scores) and out_dir is not None:
-                # Keep the best model on disk as it improves, marked incomplete until fit ends.
-                _save(model, state, out_dir, version, started, complete=False)
+                                      opt, sched, (epoch, step, total), report, stop, device, average)
+            # With averaging on, the averaged weights are the ones scored and kept.
+            with average.applied() if average is not None else contextlib.nullcontext():
+                scores = _evaluate(model, dev, dev_pieces, features, cfg, device) if dev else None
+                f1 = scores.micro.f1 if scores else -loss
+                if state.offer(model, epoch, f1, scores) and out_dir is not None:
+                    # Keep the best model on disk as it improves, marked incomplete until fit ends.
+                    _save(model, state, out_dir, version, started, complete=False)
             state.history.append({"epoch": epoch, "loss": loss, "dev_f1": f1, "seconds": time.monotonic() - started,
                                   "cpu_seconds": time.process_time() - cpu_started})
             log.info("epoch %d loss %.4f dev F1 %.4f", epoch, loss, f1)
@@ -179,6 +184,7 @@ def _train_epoch(
     model: MADPG, pieces: Sequence[Piece], batches: list[list[int]], features: FeatureLookup | None,
     opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LRScheduler, where: tuple[int, int, int],
     report: Callable[[Progress], None], stop: threading.Event | None, device: str,
+    average: WeightAverage | None = None,
 ) -> tuple[float, int]:
     """One pass over ``batches``; returns the mean loss and the global step count after it."""
     epoch, step, total = where
@@ -189,6 +195,8 @@ def _train_epoch(
             raise Cancelled("training cancelled")
         losses.append(_step(model, collate([pieces[i] for i in idx], features), opt, model.cfg, device))
         sched.step()
+        if average is not None:
+            average.update()
         step += 1
         report(Progress(epoch, step, total, losses[-1], None, f"epoch {epoch}/{model.cfg.epochs}"))
     return float(np.mean(losses)) if losses else 0.0, step
