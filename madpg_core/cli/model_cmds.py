@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float, help="learning rate of a pretrained encoder")
     p.add_argument("--head-lr", type=float, help="learning rate of freshly initialised parts")
     p.add_argument("--seed", type=int)
+    p.add_argument("--weight-averaging", type=float, metavar="DECAY",
+                   help="Polyak averaging of the weights, this decay per step (0: off; default: the preset's)")
     p.add_argument("--max-minutes", type=float, help="stop after the epoch that passes this wall-clock budget")
     p.add_argument("--max-cpu-minutes", type=float, help="the same in CPU time of the training process")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
@@ -81,7 +83,8 @@ def _presets(args: argparse.Namespace) -> int:
 
 def _overrides(args: argparse.Namespace) -> dict:
     names = {"pretrained": "pretrained_path", "image_weights": "image_weights", "epochs": "epochs",
-             "batch_size": "batch_size", "lr": "lr", "head_lr": "head_lr", "seed": "seed"}
+             "batch_size": "batch_size", "lr": "lr", "head_lr": "head_lr", "seed": "seed",
+             "weight_averaging": "weight_averaging"}
     return {field: getattr(args, a) for a, field in names.items() if getattr(args, a) is not None}
 
 

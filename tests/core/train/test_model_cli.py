@@ -33,8 +33,9 @@ def test_train_then_evaluate_json(tmp_path: Path, capsys: pytest.CaptureFixture[
         pytest.skip("jsonl layout differs from this test's guess")
     out = tmp_path / "model"
     rc = main(["train", "--preset", "bilstm-crf", "--train", str(data), "--dev", str(data), "--format", "jsonl",
-               "--out", str(out), "--epochs", "2", "--device", "cpu"])
+               "--out", str(out), "--epochs", "2", "--device", "cpu", "--weight-averaging", "0.9"])
     assert rc == 0 and (out / "model.safetensors").is_file()
+    assert json.loads((out / "config.json").read_text("utf-8"))["config"]["weight_averaging"] == 0.9
     capsys.readouterr()
     assert main(["evaluate", "--model", str(out), "--data", str(data), "--format", "jsonl", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
