@@ -7,7 +7,7 @@ Self-contained on purpose: no ../shared/data (texts are windows of resources/dem
 images are synthetic PNGs), no spaCy (a chain parse stands in, see ChainParse), and nothing from
 madpg_core that imports spacy/sqlalchemy/alembic/pydicom/jieba/PySide6.
 
-    python benchmarks/gpu.py                                  # CUDA, about 2-5 minutes on an H100
+    python benchmarks/gpu.py          # CUDA: 88 s on an H200 (RESULTS.md §3b)
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gpu.py --device cpu --quick   # a dry run here
 
 The table is printed and, when $OUT is set, also written to $OUT/gpu.md (after every row, so a
