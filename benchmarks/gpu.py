@@ -122,17 +122,12 @@ def records(texts: list[str], images: list[str], *, spans: bool = False, seed: i
 def full_size_folder(folder: Path, chars: str) -> Path:
     """A BERT-base-sized random BERT (vocabulary padded to bert-base-chinese's 21128) saved as a
     local pretrained folder, as speed.py's full-size shape."""
-    from transformers import BertConfig, BertModel
-
-    try:
-        from transformers import BertTokenizerFast as Tok
-    except ImportError:  # a transformers without the Fast alias
-        from transformers import BertTokenizer as Tok
+    from transformers import BertConfig, BertModel, BertTokenizerFast
 
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted(set(chars))]
     vocab += [f"[unused{i}]" for i in range(BERT_BASE_CHINESE_VOCAB - len(vocab))]
     (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    Tok(vocab_file=str(folder / "vocab.txt"), do_lower_case=False).save_pretrained(str(folder))
+    BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=False).save_pretrained(str(folder))
     BertModel(BertConfig(vocab_size=len(vocab)), add_pooling_layer=False).save_pretrained(str(folder))
     return folder
 
