@@ -2,7 +2,8 @@
 
 Forward path (DESIGN.md §2): text embeddings → [optional GCN before fusion] → relation gate pass
 over [CLS] T [SEP] V → fusion pass over T ⊕ V' → text positions → [GCN] → gather one vector per
-character → dropout → [BiLSTM] → linear → CRF (or softmax).
+character (beside its input embedding, with ``embedding_skip``) → dropout → [BiLSTM] → linear →
+CRF (or softmax).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class MADPG(nn.Module):
         if cfg.use_lexicon and lexicon is None:
             raise MadpgError("use_lexicon is on but no lexicon was given")
         self.lexicon = lexicon if cfg.use_lexicon else None
-        out = d + (self.lexicon.width if self.lexicon is not None else 0)
+        out = d + (self.lexicon.width if self.lexicon is not None else 0) + (d if cfg.embedding_skip else 0)
         self.bilstm: nn.LSTM | None = None
         if cfg.use_bilstm:
             self.bilstm = nn.LSTM(out, cfg.lstm_hidden, batch_first=True, bidirectional=True)
@@ -114,6 +115,10 @@ class MADPG(nn.Module):
 
     def encode(self, batch: Batch) -> torch.Tensor:
         """Token states after fusion and GCN, (B, n, d)."""
+        return self._encode(batch)[0]
+
+    def _encode(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token states after fusion and GCN, and the input embeddings they started from."""
         emb = self.text.embed(batch.input_ids, batch.bigram_ids)
         att = batch.attention_mask
         pre = self.gcn is not None and self.cfg.gcn_position == "before_fusion"
@@ -131,11 +136,13 @@ class MADPG(nn.Module):
             h = self._fuse(emb, att, v, v_mask)[:, : emb.shape[1]]
         if self.gcn is not None and self.cfg.gcn_position == "after_fusion":
             h = self.gcn(h, batch.adjacency)
-        return h
+        return h, emb
 
     def emissions(self, batch: Batch) -> torch.Tensor:
         """Tag scores per character, (B, L, K)."""
-        h = self.encode(batch)
+        h, emb = self._encode(batch)
+        if self.cfg.embedding_skip:
+            h = torch.cat([h, emb.to(h.dtype)], dim=-1)
         # Characters without a token gather a zero row appended at position n.
         h = torch.cat([h, h.new_zeros(h.shape[0], 1, h.shape[2])], dim=1)
         idx = batch.char_index.unsqueeze(-1).expand(-1, -1, h.shape[2])

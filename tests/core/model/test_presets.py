@@ -86,3 +86,22 @@ def test_large_backbones_build_with_2048_channels() -> None:
 
     for kind in ("resnet50", "resnet152"):
         assert build_backbone(kind)(torch.randn(1, 3, 32, 32)).shape == (1, 2048, 7, 7)
+
+
+def test_embedding_skip_reaches_the_bilstm_around_the_encoder(records: list[Record]) -> None:
+    torch.manual_seed(0)
+    cfg = tiny(build_config("madpg-lite", embedding_skip=True, image_encoder="none", use_ema=False,
+                            use_gate=False, use_gcn=False), min_bigram_count=1)
+    model = new_model(cfg, records).eval()
+    assert model.bilstm is not None and model.lexicon is not None
+    assert model.bilstm.input_size == 2 * model.text.hidden_size + model.lexicon.width
+    pieces = make_pieces(records, model.text, cfg.max_len, tag_index={t: i for i, t in enumerate(model.tags)})
+    batch = collate(pieces, None)
+    # With the encoder silenced, only the skip carries the characters to the BiLSTM.
+    model.text.forward = lambda embeds, mask, **_: torch.zeros_like(embeds)  # type: ignore[method-assign]
+    before = model.emissions(batch)
+    with torch.no_grad():
+        model.text.bert.get_input_embeddings().weight.add_(1.0)
+    assert not torch.allclose(before, model.emissions(batch))
+    with pytest.raises(MadpgError, match="embedding_skip"):
+        build_config("bilstm-crf", embedding_skip=True)
