@@ -52,7 +52,7 @@ def _train_f1(tmp_path: Path, image_encoder: str) -> float:
     # No lexicon: every "X部" is a mention of both types, so it only adds noise to this image-path test.
     cfg = tiny(build_config("madpg-lite"), image_encoder=image_encoder, use_gcn=False, use_bigrams=False,
                use_lexicon=False,
-               # light dropout: the preset's regularisation is for 60 CPU-min runs, not 15 toy epochs
+               # light dropout: the preset's regularisation is for 60 CPU-min runs, not a toy run
                dropout=0.1, encoder_dropout=0.1,
                # 30 epochs: with the preset's embedding skip the BiLSTM first learns "X部" from the
                # characters, and the type from the image only later (15 epochs: 0.58 dev F1, 30: 1.0)
