@@ -113,12 +113,8 @@ class MADPG(nn.Module):
         pos = torch.cat([torch.arange(n, device=dev), torch.arange(N_VISUAL, device=dev)]).expand(b, -1)
         return self.text(emb, mask, token_type_ids=types, position_ids=pos)
 
-    def encode(self, batch: Batch) -> torch.Tensor:
-        """Token states after fusion and GCN, (B, n, d)."""
-        return self._encode(batch)[0]
-
-    def _encode(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
-        """Token states after fusion and GCN, and the input embeddings they started from."""
+    def encode(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token states after fusion and GCN, (B, n, d), and the input embeddings they started from."""
         emb = self.text.embed(batch.input_ids, batch.bigram_ids)
         att = batch.attention_mask
         pre = self.gcn is not None and self.cfg.gcn_position == "before_fusion"
@@ -140,7 +136,7 @@ class MADPG(nn.Module):
 
     def emissions(self, batch: Batch) -> torch.Tensor:
         """Tag scores per character, (B, L, K)."""
-        h, emb = self._encode(batch)
+        h, emb = self.encode(batch)
         if self.cfg.embedding_skip:
             h = torch.cat([h, emb.to(h.dtype)], dim=-1)
         # Characters without a token gather a zero row appended at position n.
