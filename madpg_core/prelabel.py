@@ -38,10 +38,19 @@ def load_predictor(project: Project, model_dir: Path, device: str | None = None)
     project's parse cache, so a record is parsed once however often it is pre-labelled."""
     from madpg_core.checkpoint import read_info
     from madpg_core.inference.predictor import Predictor
-    from madpg_core.retrain import project_parser
 
     use_gcn = bool(read_info(model_dir)["config"].get("use_gcn"))
     return Predictor.load(model_dir, parser=project_parser(project, use_gcn), device=device)
+
+
+def project_parser(project: Project, use_gcn: bool):  # noqa: ANN201 - DependencyParser | None
+    """The shipped parser behind the project's parse cache: epochs and re-opening never re-parse."""
+    if not use_gcn:
+        return None
+    from madpg_core.storage.parse_cache import SqlParseCache
+    from madpg_core.text.parser import CachedParser, load_default_parser
+
+    return CachedParser(load_default_parser(), SqlParseCache(project.sessions))
 
 
 def unreviewed_ids(project: Project) -> list[int]:

@@ -20,6 +20,7 @@ from madpg_core.domain import Record, RecordStatus
 from madpg_core.errors import Cancelled, MadpgError
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
+from madpg_core.prelabel import project_parser
 from madpg_core.storage.repo import ModelVersion
 
 MIN_REVIEWED = 2
@@ -60,16 +61,6 @@ def split(records: Sequence[Record], dev_fraction: float, seed: int) -> tuple[li
 def reviewed_records(project: Project) -> list[Record]:
     with project.reading() as s:
         return list(repo.iter_records(s, status=[RecordStatus.REVIEWED], image_root=project.image_root))
-
-
-def project_parser(project: Project, use_gcn: bool):  # noqa: ANN201 - DependencyParser | None
-    """The shipped parser behind the project's parse cache: epochs and re-opening never re-parse."""
-    if not use_gcn:
-        return None
-    from madpg_core.storage.parse_cache import SqlParseCache
-    from madpg_core.text.parser import CachedParser, load_default_parser
-
-    return CachedParser(load_default_parser(), SqlParseCache(project.sessions))
 
 
 def train_from_project(project: Project, request: TrainRequest, *,

@@ -12,7 +12,7 @@ from madpg_core.domain import Record, Span, SpanSource
 from madpg_core.errors import Cancelled, MadpgError
 from madpg_core.model.madpg import MADPG
 from madpg_core.text.protocol import DependencyParser
-from madpg_core.train.batching import FeatureLookup, Piece, collate, length_batches, make_pieces
+from madpg_core.featurize import FeatureLookup, Piece, collate, length_batches, make_pieces
 from madpg_core.vision.feature_cache import FeatureCache
 
 

@@ -1,1 +1,1 @@
-"""Training loop, batching and entity-level metrics."""
+"""Training loop and entity-level metrics (featurisation is in madpg_core.featurize)."""

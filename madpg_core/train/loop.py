@@ -24,7 +24,7 @@ from madpg_core.model.config import ModelConfig
 from madpg_core.model.madpg import MADPG, Batch
 from madpg_core.text.protocol import DependencyParser
 from madpg_core.train.averaging import WeightAverage
-from madpg_core.train.batching import FeatureLookup, Piece, collate, length_batches, make_pieces
+from madpg_core.featurize import FeatureLookup, Piece, collate, length_batches, make_pieces
 from madpg_core.train.metrics import Scores, score_spans
 
 log = logging.getLogger(__name__)

@@ -72,7 +72,7 @@ def test_images_decide_the_type_only_through_the_image_path(tmp_path: Path) -> N
 @pytest.mark.parametrize("use_gate", [True])
 def test_gate_relevance_is_recorded(tmp_path: Path, use_gate: bool) -> None:
     from madpg_core.model.build import new_model
-    from madpg_core.train.batching import collate, make_pieces
+    from madpg_core.featurize import collate, make_pieces
     from madpg_core.vision.feature_cache import FeatureCache
 
     images = _images(tmp_path)

@@ -13,7 +13,7 @@ from madpg_core.errors import MadpgError
 from madpg_core.model.build import new_model
 from madpg_core.model.config import ABLATIONS, PRESETS, ModelConfig, build_config, preset_table, tiny
 from madpg_core.model.testing import ChainParser
-from madpg_core.train.batching import collate, make_pieces
+from madpg_core.featurize import collate, make_pieces
 from madpg_core.vision.feature_cache import FeatureCache
 
 PAPER_ROWS = ("cnn-crf", "bilstm-crf", "bert-crf", "roberta-crf", "bert-bilstm-crf", "roberta-bilstm-crf",

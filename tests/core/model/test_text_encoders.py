@@ -14,7 +14,7 @@ from madpg_core.model.build import new_model
 from madpg_core.model.config import build_config, tiny
 from madpg_core.model.testing import make_tiny_bert_folder
 from madpg_core.model.vocab import Vocab
-from madpg_core.train.batching import collate, make_pieces
+from madpg_core.featurize import collate, make_pieces
 
 
 

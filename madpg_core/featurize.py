@@ -1,4 +1,5 @@
-"""From records to batches: pieces (split at sentence ends), tags, graphs, images; length buckets."""
+"""Featurisation shared by training and prediction: records → pieces (split at sentence ends), tags,
+graphs, images, lexicon features → batches; length buckets. Neither side imports the other for it."""
 
 from __future__ import annotations
 
