@@ -30,6 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="list a project's model versions, or activate one (rollback)")
     p.add_argument("project", type=Path)
     p.add_argument("--activate", type=int, metavar="VERSION")
+    p.add_argument("--score", action="store_true", help="score every version on the current check set first")
     p.set_defaults(func=cmd_models)
 
 
@@ -75,7 +76,7 @@ def _prelabel(args: argparse.Namespace, stop: threading.Event) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from madpg_core import registry
+    from madpg_core import registry, version_scores
     from madpg_core.storage.project import Project
 
     with Project.open(args.project) as project:
@@ -83,14 +84,28 @@ def cmd_models(args: argparse.Namespace) -> int:
             registry.activate(project, args.activate)
             print(f"model version {args.activate} is now active")
         rows = registry.versions(project)
+        if args.score:
+            version_scores.score_versions(project)
+        scores = version_scores.stored_scores(project)
     if not rows:
         print("no model versions (and no bundled default model found)")
         return 0
-    print(f"{'':2}{'version':>7}  {'preset':<16}{'train':>7}{'dev F1':>8}  created")
+    n_check = next(iter(scores.values())).n_records if scores else 0
+    print(f"check set: {n_check} records" if scores else
+          "no version is scored on the current check set (train once, or run with --score)")
+    print(f"{'':2}{'version':>7}  {'preset':<14}{'start':<9}{'train':>6}  {'check F1 (95% interval)':<24} created")
     for v in rows:
-        f1 = ((v.metrics or {}).get("micro") or {}).get("f1")
-        f1s = f"{100 * f1:.1f}" if isinstance(f1, (int, float)) else "-"
-        print(f"{'*' if v.active else ' ':2}{v.version:>7}  {v.preset:<16}{v.train_size:>7}{f1s:>8}  {v.created_at}")
+        sc = scores.get(v.version)
+        f1 = f"{100 * sc.f1:5.1f} ({100 * sc.lo:.1f}-{100 * sc.hi:.1f})" if sc else "not scored"
+        metrics = v.metrics or {}
+        start = metrics.get("mode") or ("bundled" if v.version == registry.BUNDLED_VERSION else "-")
+        if metrics.get("base_version") is not None:
+            start = f"from v{metrics['base_version']}"
+        print(f"{'*' if v.active else ' ':2}{v.version:>7}  {v.preset:<14}{start:<9}{v.train_size:>6}  {f1:<24} "
+              f"{v.created_at}")
+        reason = (metrics.get("activation") or {}).get("reason")
+        if reason:
+            print(f"{'':11}{reason}")
     return 0
 
 
@@ -169,39 +184,92 @@ def cmd_train_project(args: argparse.Namespace) -> int:
 
 
 def _train_project(args: argparse.Namespace, stop: threading.Event) -> int:
-    from madpg_core.retrain import TrainRequest, train_from_project
+    from madpg_core.errors import MadpgError
+    from madpg_core.retrain import DEFAULT_MINUTES, ReplaySource, TrainRequest, plan, train_from_project
     from madpg_core.storage.project import Project
     from madpg_core.storage.repo import ModelVersion
 
     emit = json_events(args.progress_json, stop)
+    replay = []
+    for extra in args.add_train:
+        if len(extra) not in (2, 3):
+            raise MadpgError("--add-train takes FORMAT FILE [MAP]")
+        replay.append(ReplaySource(extra[0], extra[1], extra[2] if len(extra) == 3 else None))
+    minutes = DEFAULT_MINUTES if args.minutes is None else (args.minutes or None)
+    request = TrainRequest(preset=args.preset, mode="scratch" if args.from_scratch else "warm", minutes=minutes,
+                           epochs=args.epochs, device=None if args.device in (None, "auto") else args.device,
+                           seed=42 if args.seed is None else args.seed, pretrained_path=args.pretrained,
+                           image_weights=args.image_weights, replay=tuple(replay),
+                           activate="never" if args.no_activate else args.activate)
+    with Project.open(args.project) as project:
+        the_plan = plan(project, request)
+    emit("plan", summary=the_plan.summary(), warnings=list(the_plan.warnings), estimate_s=the_plan.estimate_s,
+         mode=the_plan.mode, base_version=the_plan.base_version, n_train=the_plan.n_train,
+         n_check=the_plan.n_check)
+    if not args.progress_json:
+        print(the_plan.summary(), file=sys.stderr)
+        for w in the_plan.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+    if args.plan:
+        return 0
+    with epoch_bar(the_plan.epochs, enabled=not args.progress_json) as show:
+        last = [0.0]
 
-    last = [0.0]
+        def on_progress(p) -> None:  # noqa: ANN001 - train.loop.Progress
+            now = time.monotonic()
+            epoch_end = p.message.startswith("epoch") and ":" in p.message
+            show(p, epoch_end)
+            if not epoch_end and now - last[0] < 0.2 and p.step != p.total_steps:
+                return  # at most 5 progress lines a second; every epoch end is kept
+            last[0] = now
+            emit("progress", epoch=p.epoch, step=p.step, total_steps=p.total_steps, loss=p.loss, dev_f1=p.dev_f1,
+                 seconds_left=p.seconds_left, message=p.message)
 
-    def on_progress(p) -> None:  # noqa: ANN001 - train.loop.Progress
-        now = time.monotonic()
-        if p.dev_f1 is None and now - last[0] < 0.2 and p.step != p.total_steps:
-            return  # at most 5 progress lines a second; every epoch end is kept
-        last[0] = now
-        emit("progress", epoch=p.epoch, step=p.step, total_steps=p.total_steps, loss=p.loss, dev_f1=p.dev_f1,
-             message=p.message)
-        if not args.progress_json and p.dev_f1 is not None:
-            print(p.message, flush=True)
+        def work() -> ModelVersion:
+            with Project.open(args.project) as project:
+                return train_from_project(project, request, on_progress=on_progress, stop=stop)
 
-    request = TrainRequest(preset=args.preset or "madpg-lite", epochs=args.epochs,
-                           device=None if args.device in (None, "auto") else args.device,
-                           dev_fraction=args.dev_fraction, seed=42 if args.seed is None else args.seed,
-                           pretrained_path=args.pretrained, image_weights=args.image_weights,
-                           activate=not args.no_activate)
-    def work() -> ModelVersion:
-        with Project.open(args.project) as project:
-            return train_from_project(project, request, on_progress=on_progress, stop=stop)
-
-    version, code = run_reporting(work, emit, args.progress_json)
+        version, code = run_reporting(work, emit, args.progress_json)
     if version is None:
         return code
-    emit("finished", version=version.version, metrics=version.metrics, active=version.active)
-    f1 = ((version.metrics or {}).get("micro") or {}).get("f1")
+    metrics = version.metrics or {}
+    reason = (metrics.get("activation") or {}).get("reason", "")
+    emit("finished", version=version.version, metrics=metrics, active=version.active, reason=reason)
     if not args.progress_json:
+        check = metrics.get("check") or {}
+        f1 = (check.get("micro") or {}).get("f1")
         print(f"model version {version.version} ({'active' if version.active else 'not active'})"
-              + (f": dev F1 {100 * f1:.2f}" if f1 is not None else ""))
+              + (f": check-set F1 {100 * f1:.1f} on {check.get('n_records')} records" if f1 is not None else ""))
+        print(reason)
     return 0
+
+
+@contextmanager
+def epoch_bar(epochs: int, enabled: bool) -> Iterator[Callable[..., None]]:
+    """A tqdm bar over epochs on stderr: loss and time left; a plain line per epoch when stderr is
+    not a terminal (a log file gets one line per epoch, not thousands of carriage returns)."""
+    from tqdm import tqdm
+
+    tty = sys.stderr.isatty()
+    bar = tqdm(total=epochs, desc="training", unit="epoch", file=sys.stderr, disable=not (enabled and tty),
+               bar_format="{desc}: {n_fmt}/{total_fmt} epochs |{bar}| {postfix}")
+
+    def show(p, epoch_end: bool) -> None:  # noqa: ANN001 - train.loop.Progress
+        if not enabled:
+            return
+        left = f"{p.seconds_left / 60:.1f} min left" if p.seconds_left is not None else ""
+        if epoch_end:
+            bar.n = p.epoch
+            loss = f"loss {p.loss:.3f}" if p.loss is not None else ""
+            bar.set_postfix_str(", ".join(x for x in (loss, left) if x))
+            if not tty:
+                print(f"{p.message} ({left})" if left else p.message, file=sys.stderr, flush=True)
+        elif p.message == "time budget reached":
+            bar.set_postfix_str("time budget reached")
+            if not tty:
+                print("time budget reached", file=sys.stderr, flush=True)
+
+    try:
+        yield show
+    finally:
+        bar.close()

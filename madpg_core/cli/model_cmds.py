@@ -23,8 +23,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     _data_args(p, "--train", "training corpus", required=False)
     p.add_argument("--dev", type=Path, help="development corpus (best epoch by its F1)")
     p.add_argument("--out", type=Path, help="folder for the trained model")
-    p.add_argument("--dev-fraction", type=float, default=0.15, help="project: held-out part of the reviewed records")
-    p.add_argument("--no-activate", action="store_true", help="project: register the new version, keep the active one")
+    p.add_argument("--from-scratch", action="store_true",
+                   help="project: train a new model of --preset (default madpg-lite) instead of fine-tuning the "
+                        "active version (a preset other than the active version's always means from scratch)")
+    p.add_argument("--minutes", type=float, default=None,
+                   help="project: time budget in minutes (default 5; 0: no budget, the epochs alone decide)")
+    p.add_argument("--activate", choices=("if-better", "always", "never"), default="if-better",
+                   help="project: make the new version active only if it beats the active one on the check set "
+                        "(default), always, or never")
+    p.add_argument("--no-activate", action="store_true", help="project: the same as --activate never")
+    p.add_argument("--plan", action="store_true", help="project: say what the run would do and how long, then stop")
     p.add_argument("--progress-json", action="store_true",
                    help="project: print one JSON event per line (progress, finished, cancelled, failed)")
     p.add_argument("--pretrained", help="local BERT/RoBERTa folder for presets with a pretrained encoder")
@@ -42,7 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--version", help="model version name (default: preset + timestamp)")
     p.add_argument("--add-train", action="append", nargs="+", metavar="FORMAT FILE [MAP]", default=[],
                    help="one more training corpus in its own format, with its own type map; repeatable, "
-                        "e.g. --add-train cmedqaner train.json cmedqaner-to-paper.json")
+                        "e.g. --add-train cmedqaner train.json cmedqaner-to-paper.json (with a PROJECT: "
+                        "a replay corpus, a sample of which joins every re-training)")
     p.set_defaults(func=_train)
 
     p = sub.add_parser("evaluate", help="strict entity P/R/F1 of a trained model on a corpus file")

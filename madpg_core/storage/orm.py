@@ -113,3 +113,27 @@ class ParseRow(Base):
     parser_version: Mapped[str] = mapped_column(String(200))
     words: Mapped[list] = mapped_column(JSON)
     heads: Mapped[list] = mapped_column(JSON)
+
+
+class RecordRoleRow(Base):
+    """The part a reviewed record plays in re-training, given once when it is first trained with and
+    never changed: "check" (held out; every model version is scored on it) or "train"."""
+
+    __tablename__ = "record_roles"
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(10))
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CheckScoreRow(Base):
+    """A model version's score on one state of the check set (``check_key`` hashes its records and
+    their gold spans): scores on different keys are different exams and are never compared."""
+
+    __tablename__ = "check_scores"
+    __table_args__ = (UniqueConstraint("model_version_id", "check_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(ForeignKey("model_versions.id", ondelete="CASCADE"))
+    check_key: Mapped[str] = mapped_column(String(64))
+    n_records: Mapped[int] = mapped_column(Integer)
+    scores: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,7 @@ class Progress:
     loss: float | None
     dev_f1: float | None
     message: str
+    seconds_left: float | None = None  # an estimate: by the budget or by the steps still to go
 
 
 @dataclass
@@ -93,7 +94,7 @@ def fit(
     on_progress: Callable[[Progress], None] | None = None, stop: threading.Event | None = None,
     parser: DependencyParser | None = None, out_dir: Path | None = None, version: str | None = None,
     feature_cache_dir: Path | None = None, device: str | None = None, time_budget_s: float | None = None,
-    cpu_budget_s: float | None = None,
+    cpu_budget_s: float | None = None, initial: MADPG | None = None,
 ) -> TrainResult:
     """Train a model of ``cfg`` on ``train``, choosing the epoch with the best dev F1.
 
@@ -109,6 +110,9 @@ def fit(
         device: "cuda" when available unless given; CUDA trains in bfloat16 mixed precision.
         time_budget_s: stop after the epoch that passes this many wall-clock seconds (not an error).
         cpu_budget_s: the same in CPU seconds of this process (fair on a shared machine).
+        initial: a model to continue training (a warm start, see ``warm_start``) instead of a new
+            one built from ``cfg``, whose own config then applies. Without ``dev`` the last epoch
+            is kept (nothing held out to choose by; the weight average smooths the end point).
 
     Raises:
         Cancelled: ``stop`` was set.
@@ -121,7 +125,7 @@ def fit(
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     started, cpu_started = time.monotonic(), time.process_time()
     version = version or f"{cfg.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    model = new_model(cfg, train).to(device)
+    model = (initial if initial is not None else new_model(cfg, train)).to(device)
     model.version = version
     cfg = model.cfg
     parser = resolve_parser(model, parser)
@@ -147,6 +151,14 @@ def fit(
 
     sched = _schedule(opt, total, cfg.warmup_ratio,
                       budget_spent if (time_budget_s or cpu_budget_s) else None)
+    outer = report
+
+    def report(p: Progress) -> None:  # noqa: F811 - the caller's callback, with the time left filled in
+        done = max(p.step / max(1, total), budget_spent())
+        elapsed = time.monotonic() - started
+        left = elapsed * (1 - done) / done if done > 0.02 else None
+        outer(replace(p, seconds_left=None if left is None else max(0.0, left)))
+
     state = _Best(train_size=len(train))
     average = WeightAverage(model, cfg.weight_averaging) if cfg.weight_averaging > 0 else None
     step = 0
@@ -157,14 +169,17 @@ def fit(
             # With averaging on, the averaged weights are the ones scored and kept.
             with average.applied() if average is not None else contextlib.nullcontext():
                 scores = _evaluate(model, dev, dev_pieces, features, cfg, device) if dev else None
-                f1 = scores.micro.f1 if scores else -loss
+                f1 = scores.micro.f1 if scores else float(epoch)  # no dev: the latest epoch wins
                 if state.offer(model, epoch, f1, scores) and out_dir is not None:
                     # Keep the best model on disk as it improves, marked incomplete until fit ends.
                     _save(model, state, out_dir, version, started, complete=False)
-            state.history.append({"epoch": epoch, "loss": loss, "dev_f1": f1, "seconds": time.monotonic() - started,
+            state.history.append({"epoch": epoch, "loss": loss, "dev_f1": f1 if scores else None, "seconds": time.monotonic() - started,
                                   "cpu_seconds": time.process_time() - cpu_started})
             log.info("epoch %d loss %.4f dev F1 %.4f", epoch, loss, f1)
-            report(Progress(epoch, step, total, loss, f1, f"epoch {epoch}: dev F1 {100 * f1:.2f}"))
+            if scores is not None:
+                report(Progress(epoch, step, total, loss, f1, f"epoch {epoch}: dev F1 {100 * f1:.2f}"))
+            else:
+                report(Progress(epoch, step, total, loss, None, f"epoch {epoch}: loss {loss:.3f}"))
             if _over(time.monotonic() - started, time_budget_s) or _over(time.process_time() - cpu_started,
                                                                           cpu_budget_s):
                 report(Progress(epoch, step, total, None, f1, "time budget reached"))
@@ -245,7 +260,7 @@ def _finish(model: MADPG, best: _Best, out_dir: Path | None, version: str,
     seconds = time.monotonic() - started
     if out_dir is not None:
         _save(model, best, out_dir, version, started, complete)
-    return TrainResult(model, max(best.f1, 0.0), best.epoch, best.scores, best.history, seconds)
+    return TrainResult(model, max(best.f1, 0.0) if best.scores else 0.0, best.epoch, best.scores, best.history, seconds)
 
 
 def _save(model: MADPG, best: _Best, out_dir: Path, version: str, started: float, complete: bool) -> None:

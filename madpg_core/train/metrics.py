@@ -96,3 +96,58 @@ def strict_spans(tags: Sequence[str]) -> list[Span]:
 def score_tags(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> Scores:
     """Score IOB2 tag sequences (strict)."""
     return score_spans([strict_spans(g) for g in gold], [strict_spans(p) for p in pred])
+
+
+# --- per record counts and bootstrap -----------------------------------------------------------
+# Written here rather than taken from a library: seqeval scores tag sequences, not resamples of
+# documents, and a paired document bootstrap is a dozen lines over (tp, pred, gold) counts.
+
+Counts = tuple[int, int, int]  # one record's (true positives, predicted, gold) entities
+
+
+def record_counts(gold: Sequence[Iterable[Span]], pred: Sequence[Iterable[Span]]) -> list[Counts]:
+    """(tp, predicted, gold) entities per record, strict matching."""
+    if len(gold) != len(pred):
+        raise ValueError(f"{len(gold)} gold documents but {len(pred)} predicted")
+    out = []
+    for g, p in zip(gold, pred):
+        gs = {(s.start, s.end, s.label) for s in g}
+        ps = {(s.start, s.end, s.label) for s in p}
+        out.append((len(gs & ps), len(ps), len(gs)))
+    return out
+
+
+def f1_of(counts: Iterable[Counts]) -> float:
+    tp = n_pred = n_gold = 0
+    for a, b, c in counts:
+        tp, n_pred, n_gold = tp + a, n_pred + b, n_gold + c
+    return PRF.of(tp, n_pred, n_gold).f1
+
+
+def _resamples(n_records: int, n: int, seed: int) -> list[list[int]]:
+    import random
+
+    rng = random.Random(seed)
+    return [[rng.randrange(n_records) for _ in range(n_records)] for _ in range(n)]
+
+
+def bootstrap_interval(counts: Sequence[Counts], *, n: int = 1000, seed: int = 0) -> tuple[float, float]:
+    """95 % interval of micro F1 from resampling whole records with replacement."""
+    if not counts:
+        return 0.0, 0.0
+    values = sorted(f1_of([counts[i] for i in pick]) for pick in _resamples(len(counts), n, seed))
+    return values[int(0.025 * n)], values[max(0, int(0.975 * n) - 1)]
+
+
+def paired_bootstrap(new: Sequence[Counts], old: Sequence[Counts], *, n: int = 1000, seed: int = 0) -> float:
+    """Share of record resamples in which ``new`` has the higher micro F1 (ties count half): both
+    models are scored on the same resampled records, so the records' own difficulty cancels out."""
+    if len(new) != len(old):
+        raise ValueError("paired bootstrap needs both models' counts on the same records")
+    if not new:
+        return 0.5
+    wins = 0.0
+    for pick in _resamples(len(new), n, seed):
+        a, b = f1_of([new[i] for i in pick]), f1_of([old[i] for i in pick])
+        wins += 1.0 if a > b else (0.5 if a == b else 0.0)
+    return wins / n
