@@ -34,18 +34,19 @@ DEFAULT_MINUTES = 5.0
 ACTIVATE_CHOICES = ("if-better", "always", "never")
 MODES = ("warm", "scratch")
 SCRATCH_PRESET = "madpg-lite"
-# A warm start plans about this many optimiser steps (epochs follow from the data, 3 to 30): enough
-# to move a trained model to a new guideline, few enough that 200 records fit a 5-minute budget.
-WARM_STEPS = 150
-WARM_EPOCHS = (3, 30)
-# Half the preset's head learning rate: the weights are trained already, and a tenth of the steps
-# as warmup keeps the first updates (new tags, new rows) from tearing what the base model knew.
-WARM_RECIPE = {"head_lr": 1e-3, "warmup_ratio": 0.1}
-# Measured on a 2-core Xeon, one torch thread (benchmarks/loop.py): seconds per training piece of up
-# to 128 characters per epoch (forward + backward of madpg-lite), per parse of an uncached text, and
-# to load and score one version on the check set. A GPU trains about ten times faster.
-SECONDS_PER_PIECE = 0.085
-SECONDS_PER_PARSE = 0.02
+# A warm start plans about this many optimiser steps (the epochs follow from the data, 3 to 150).
+# On CMeEE, 100 reviewed records (benchmarks/RESULTS.md §7): 60 epochs 31.1 test F1, 150 epochs 33.1,
+# at 2 CPU-min; 200 records still fit well inside the 5-minute default budget.
+WARM_STEPS = 1000
+WARM_EPOCHS = (3, 150)
+# The preset's own learning rate (2e-3 tried against 1e-3: 28.4 vs 25.4 at 21 epochs), with a tenth
+# of the steps as warmup so the first updates (new tags, new rows) do not tear what the model knew.
+WARM_RECIPE = {"warmup_ratio": 0.1}
+# Measured on a 2-core Xeon, one torch thread: CPU seconds per character per epoch of madpg-lite
+# training (CMeEE 1.4e-4, cEHRNER 2.3e-4), per character parsed, and to load and score a version
+# on the check set. A GPU trains about ten times faster (RESULTS.md §3b).
+SECONDS_PER_CHAR_EPOCH = 2e-4
+SECONDS_PER_PARSED_CHAR = 1.2e-4
 SECONDS_PER_SCORING = 4.0
 REPLAY_MIN = 100  # a replay corpus adds this many records, or as many as the project trains on
 
@@ -146,13 +147,14 @@ def plan(project: Project, request: TrainRequest) -> Plan:
         raise MadpgError(f"unknown preset {preset!r}; choose one of: {', '.join(PRESETS)}")
     parts = check_set.split(project, request.seed, assign=False)
     replay = replay_records(request, project.schema().names, len(parts.train))
-    pieces = _pieces(parts.train + replay)
+    chars = sum(len(r.text) for r in parts.train + replay)
     preset_epochs = int(PRESETS[preset].get("epochs", ModelConfig.epochs))
-    epochs = request.epochs or (warm_epochs(pieces) if mode == "warm" else preset_epochs)
+    epochs = request.epochs or (warm_epochs(_pieces(parts.train + replay)) if mode == "warm" else preset_epochs)
     with project.reading() as s:
         n_versions = len(repo.list_model_versions(s))
-    est = (pieces * epochs * SECONDS_PER_PIECE + len(parts.train + replay + parts.check) * SECONDS_PER_PARSE
-           + (n_versions + 1) * SECONDS_PER_SCORING)
+    # parses are counted as if none were cached: an over-estimate on a project's second run
+    est = (chars * epochs * SECONDS_PER_CHAR_EPOCH + (chars + sum(len(r.text) for r in parts.check))
+           * SECONDS_PER_PARSED_CHAR + (n_versions + 1) * SECONDS_PER_SCORING)
     if request.device == "cuda" or (request.device is None and _cuda()):
         est /= 10
     budget = request.minutes * 60 if request.minutes else None
