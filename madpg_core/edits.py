@@ -5,10 +5,10 @@ inserted, one deleted, one type changed, or one span's boundaries moved. Annotat
 is one insertion per gold span, so ``count_edits([], gold).total == len(gold)``.
 
 Predicted and gold spans that overlap are paired one to one, greedily, best pair first: an exact
-match, then the same type, then the largest overlap. A pair costs what
-it takes to fix the prediction (0, a type change, a boundary change, or both); an unpaired gold
-span is an insertion and an unpaired predicted span a deletion. Greedy is enough here: spans of
-one side never overlap each other (entities are flat), so conflicts are between neighbours only.
+match, then the same type, then the largest overlap. A pair costs what it takes to fix the
+prediction (0, a type change, a boundary change, or both); an unpaired gold span is an insertion
+and an unpaired predicted span a deletion. Greedy is enough here: spans of one side never overlap
+each other (entities are flat), so conflicts are between neighbours only.
 
 No Qt and no torch: the GUI may show the count for the current record.
 """

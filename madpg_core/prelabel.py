@@ -72,11 +72,18 @@ def prelabel(project: Project, record_ids: Sequence[int], predictor: SpanPredict
             batch = [repo.get_record(s, i, project.image_root) for i in record_ids[at : at + BATCH]]
         todo = [r for r in batch if r.status != RecordStatus.REVIEWED]
         report.skipped_reviewed += len(batch) - len(todo)
-        predicted = predictor.predict(todo) if todo else []
+        # Texts only: a record's own spans (a person's, or older pre-labels) must not steer where
+        # long texts are cut, or the prediction would depend on what it is meant to propose.
+        texts = [r.with_spans(()) for r in todo]
+        scored = getattr(predictor, "predict_with_confidence", None)
+        if scored is not None and todo:
+            predicted, confidence = scored(texts)
+        else:
+            predicted, confidence = (predictor.predict(texts) if todo else []), [None] * len(todo)
         with project.transaction() as s:
-            for rec, spans in zip(todo, predicted):
+            for rec, spans, conf in zip(todo, predicted, confidence):
                 marked = [replace(sp, source=SpanSource.MODEL, model_version=model_version, id=None) for sp in spans]
-                report.spans += repo.replace_model_spans(s, rec.id, marked)
+                report.spans += repo.replace_model_spans(s, rec.id, marked, confidence=conf)
                 report.records += 1
         if on_progress:
             on_progress(min(at + BATCH, total), total)

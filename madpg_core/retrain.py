@@ -176,13 +176,12 @@ def plan(project: Project, request: TrainRequest) -> Plan:
 
 
 def _cuda() -> bool:
-    import importlib.util
+    """CUDA, as far as a torch-free caller can tell: planning must not import torch (1-2 s) just for
+    an estimate, so without torch loaded already the estimate is the CPU's, an over-estimate."""
+    import sys
 
-    if importlib.util.find_spec("torch") is None:
-        return False
-    import torch
-
-    return torch.cuda.is_available()
+    torch = sys.modules.get("torch")
+    return bool(torch is not None and torch.cuda.is_available())
 
 
 def replay_records(request: TrainRequest, types: Sequence[str], n_train: int) -> list[Record]:
@@ -296,7 +295,8 @@ def _judge(project: Project, model: Any, check: list[Record], active: ModelVersi
     key = check_set.check_key(check)
     predictor = Predictor(model, parser=parser, device=request.device,
                           feature_cache_dir=project.folder / "cache" / "features")
-    new = version_scores.score_predictions(number, key, check, predictor.predict(check, stop=stop))
+    new = version_scores.score_predictions(number, key, check, predictor.predict(version_scores.texts_of(check),
+                                                                                 stop=stop))
     old = None
     if active is not None:
         old = version_scores.score_versions(project, [active.version], device=request.device, stop=stop).get(

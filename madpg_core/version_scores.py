@@ -57,6 +57,12 @@ def score_predictions(version: int, key: str, check: Sequence[Record], pred: Seq
                       {t: s.as_dict() for t, s in scores.per_type.items()}, tuple(counts))
 
 
+def texts_of(records: Sequence[Record]) -> list[Record]:
+    """The records without their gold spans: spans steer where long texts are cut into pieces, and
+    a model must not be scored on cuts that know where the entities are."""
+    return [r.with_spans(()) for r in records]
+
+
 def save(project: Project, score: CheckScore) -> None:
     doc = {**score.as_dict(), "counts": [list(c) for c in score.counts]}
     with project.transaction() as s:
@@ -103,7 +109,7 @@ def score_versions(project: Project, versions: Sequence[int] | None = None, *, d
             predictor = load_predictor(project, path, device)
         except MadpgError:
             continue  # a missing or damaged folder: the versions panel says so on its own
-        score = score_predictions(number, key, check, predictor.predict(check, stop=stop))
+        score = score_predictions(number, key, check, predictor.predict(texts_of(check), stop=stop))
         save(project, score)
         out[number] = score
     return out

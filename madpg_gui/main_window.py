@@ -115,7 +115,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["records"], self.docks["images"]], [260, 520], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["entities"]], [220], Qt.Orientation.Vertical)
 
-    def _action(self, menu: QMenu, text: str, slot: object, keys: object = None, enabled_with_project: bool = True) -> QAction:
+    def add_action(self, menu: QMenu, text: str, slot: object, keys: object = None, enabled_with_project: bool = True) -> QAction:
         a = QAction(text, self)
         if keys is not None:
             a.setShortcuts(keys if isinstance(keys, list) else [QKeySequence(keys)])
@@ -130,34 +130,34 @@ class MainWindow(QMainWindow):
         K, SK = QKeySequence, QKeySequence.StandardKey
         m = self.menus = {}
         m["file"] = f = self.menuBar().addMenu(tr("&File"))
-        self._action(f, tr("New project…"), self.new_project, K(SK.New), False)
-        self._action(f, tr("Open project…"), self.open_project_dialog, K(SK.Open), False)
+        self.add_action(f, tr("New project…"), self.new_project, K(SK.New), False)
+        self.add_action(f, tr("Open project…"), self.open_project_dialog, K(SK.Open), False)
         self.recent_menu = f.addMenu(tr("Open recent"))
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         f.addSeparator()
-        self._action(f, tr("Import…"), self.import_records)
-        self._action(f, tr("Export…"), self.export_records)
+        self.add_action(f, tr("Import…"), self.import_records)
+        self.add_action(f, tr("Export…"), self.export_records)
         f.addSeparator()
-        self._action(f, tr("Quit"), self.close, K("Ctrl+Q"), False)
+        self.add_action(f, tr("Quit"), self.close, K("Ctrl+Q"), False)
         m["edit"] = e = self.menuBar().addMenu(tr("&Edit"))
         undo, redo = self.undo.createUndoAction(self, tr("Undo")), self.undo.createRedoAction(self, tr("Redo"))
         undo.setShortcut(K(SK.Undo))
         redo.setShortcuts([K("Ctrl+Shift+Z"), K("Ctrl+Y")])
         e.addActions([undo, redo])
         e.addSeparator()
-        self._action(e, tr("Delete entity"), self.delete_span)
-        self._action(e, tr("Label schema…"), self.edit_schema)
+        self.add_action(e, tr("Delete entity"), self.delete_span)
+        self.add_action(e, tr("Label schema…"), self.edit_schema)
         m["record"] = r = self.menuBar().addMenu(tr("&Record"))
-        self._action(r, tr("Accept as reviewed and next"), self.accept_and_next, [K("Ctrl+Return"), K("Ctrl+Enter")])
-        self._action(r, tr("Next unreviewed"), self.next_unreviewed, K("Ctrl+J"))
-        self._action(r, tr("Next record"), lambda: self.step(1), [K("Ctrl+PgDown"), K("Alt+Right")])
-        self._action(r, tr("Previous record"), lambda: self.step(-1), [K("Ctrl+PgUp"), K("Alt+Left")])
-        self._action(r, tr("Mark as not reviewed"), lambda: self.set_status(RecordStatus.NEW))
+        self.add_action(r, tr("Accept as reviewed and next"), self.accept_and_next, [K("Ctrl+Return"), K("Ctrl+Enter")])
+        self.add_action(r, tr("Next unreviewed"), self.next_unreviewed, K("Ctrl+J"))
+        self.add_action(r, tr("Next record"), lambda: self.step(1), [K("Ctrl+PgDown"), K("Alt+Right")])
+        self.add_action(r, tr("Previous record"), lambda: self.step(-1), [K("Ctrl+PgUp"), K("Alt+Left")])
+        self.add_action(r, tr("Mark as not reviewed"), lambda: self.set_status(RecordStatus.NEW))
         m["view"] = v = self.menuBar().addMenu(tr("&View"))
-        self._action(v, tr("Zoom in"), lambda: self.images.zoom(1.25), [K("Ctrl+="), K("Ctrl++")], False)
-        self._action(v, tr("Zoom out"), lambda: self.images.zoom(0.8), K("Ctrl+-"), False)
-        self._action(v, tr("Actual size"), self.images.reset_zoom, K("Ctrl+0"), False)
-        self._action(v, tr("Fit image"), self.images.fit, K("Ctrl+9"), False)
+        self.add_action(v, tr("Zoom in"), lambda: self.images.zoom(1.25), [K("Ctrl+="), K("Ctrl++")], False)
+        self.add_action(v, tr("Zoom out"), lambda: self.images.zoom(0.8), K("Ctrl+-"), False)
+        self.add_action(v, tr("Actual size"), self.images.reset_zoom, K("Ctrl+0"), False)
+        self.add_action(v, tr("Fit image"), self.images.fit, K("Ctrl+9"), False)
         v.addSeparator()
         for d in self.docks.values():
             v.addAction(d.toggleViewAction())
@@ -170,7 +170,7 @@ class MainWindow(QMainWindow):
             a.triggered.connect(lambda _=False, c=code: self.languageRequested.emit(c))
             group.addAction(a)
         m["help"] = h = self.menuBar().addMenu(tr("&Help"))
-        self._action(h, tr("About"), self.about, None, False)
+        self.add_action(h, tr("About"), self.about, None, False)
 
     def _enable(self, on: bool) -> None:
         for a in self._project_actions:

@@ -2,30 +2,27 @@
 status-bar progress indicator, pre-labelling in a worker thread and training in a child process.
 
 Composed into ``MainWindow`` (which stays small); nothing here imports torch at start-up: the
-predictor is loaded inside the pre-label worker, and training runs in its own process.
+predictor is loaded inside the pre-label worker, and training runs in its own process. The loop
+knows the window only as a ``host.WindowHost`` (never imports main_window.py: no import circle).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import cast
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QProgressBar, QPushButton, QWidget
 
-from madpg_core import registry
-from madpg_core.domain import RecordStatus
+from madpg_core import check_set, registry, version_scores
 from madpg_core.errors import MadpgError
-from madpg_core.storage import repo
+from madpg_core.storage.project import Project
 from madpg_gui import settings, workers
-from madpg_gui.dialogs.train_dialog import TrainDialog
+from madpg_gui.dialogs.train_dialog import TrainDialog, time_left
+from madpg_gui.host import WindowHost
 from madpg_gui.i18n import tr
-from madpg_gui.training_process import TrainingProcess
+from madpg_gui.training_process import TrainingProcess, activation_reason
 from madpg_gui.widgets.model_panel import ModelPanel
-
-if TYPE_CHECKING:
-    from madpg_gui.main_window import MainWindow
 
 SHUTDOWN_WAIT_MS = 20_000
 
@@ -58,8 +55,8 @@ class JobIndicator(QWidget):
 
 
 class ModelLoop(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
+    def __init__(self, window: WindowHost) -> None:
+        super().__init__(cast(QObject, window))
         self.cache = workers.PredictorCache()
         self.worker: workers.TaskWorker | None = None
         self.thread: QThread | None = None
@@ -98,21 +95,21 @@ class ModelLoop(QObject):
         m = w.menuBar().addMenu(tr("&Model"))
         w.menuBar().insertMenu(w.menus["help"].menuAction(), m)
         w.menus["model"] = m
-        self.act_current = w._action(m, tr("Pre-label current record"), self.prelabel_current, "Ctrl+Shift+L")
-        self.act_selected = w._action(m, tr("Pre-label selected records"), self.prelabel_selected)
-        self.act_unreviewed = w._action(m, tr("Pre-label all unreviewed records"), self.prelabel_unreviewed)
+        self.act_current = w.add_action(m, tr("Pre-label current record"), self.prelabel_current, "Ctrl+Shift+L")
+        self.act_selected = w.add_action(m, tr("Pre-label selected records"), self.prelabel_selected)
+        self.act_unreviewed = w.add_action(m, tr("Pre-label all unreviewed records"), self.prelabel_unreviewed)
         m.addSeparator()
-        self.act_train = w._action(m, tr("Train…"), self.open_train_dialog)
+        self.act_train = w.add_action(m, tr("Train…"), self.open_train_dialog)
         m.addSeparator()
         m.addAction(self.dock.toggleViewAction())
         w.menus["view"].addAction(self.dock.toggleViewAction())
 
     @property
-    def w(self) -> MainWindow:
-        return self.parent()  # no Python reference back to the window: no cycle for the GC to break
+    def w(self) -> WindowHost:
+        return cast(WindowHost, self.parent())  # no Python reference back to the window: no cycle for the GC
 
     @property
-    def project(self) -> object:
+    def project(self) -> Project | None:
         return self.w.project
 
     # ---------------------------------------------------------------- versions
@@ -127,10 +124,13 @@ class ModelLoop(QObject):
             return
         try:
             rows = registry.versions(self.project)
+            # reading only: scoring a version loads its model, which the training child does after a run
+            scores = version_scores.stored_scores(self.project)
+            n_check = len(check_set.check_ids(self.project))
         except MadpgError as e:
             self.w.message(str(e))
-            rows = []
-        self.panel.set_versions(rows, select=select, baseline=self._baseline)
+            rows, scores, n_check = [], {}, 0
+        self.panel.set_versions(rows, select=select, baseline=self._baseline, scores=scores, check_size=n_check)
 
     def activate(self, version: int) -> None:
         if self.project is None:
@@ -229,21 +229,20 @@ class ModelLoop(QObject):
 
     # ---------------------------------------------------------------- training
 
-    def reviewed_count(self) -> int:
-        with self.project.reading() as s:
-            return repo.stats(s).records_by_status.get(RecordStatus.REVIEWED.value, 0)
-
     def open_train_dialog(self) -> TrainDialog | None:
-        if self.project is None:
+        project = self.project
+        if project is None:
             return None
-        if self.dialog is None or self.dialog.project_folder != self.project.folder:
+        if self.dialog is None or self.dialog.project is not project:  # a dialog per open project
             if self.dialog is not None:
                 self.dialog.deleteLater()
-            self.dialog = TrainDialog(self.training, self.project.folder, self.reviewed_count(),
-                                      self.w.prefs.pretrained_path, self.w)
+            self.dialog = TrainDialog(self.training, project, self.w.prefs.pretrained_path,
+                                      settings.replay_choice(self.w.prefs, project.folder), cast(QWidget, self.w))
             self.dialog.pretrainedChanged.connect(self._save_pretrained)
+            self.dialog.replayChanged.connect(self._save_replay)
         elif not self.training.is_running():
-            self.dialog.set_reviewed(self.reviewed_count())
+            self.dialog.reload()  # records reviewed and versions activated since it was last shown
+            self.dialog.refresh_plan()
         self.dialog.show()
         self.dialog.raise_()
         return self.dialog
@@ -251,6 +250,11 @@ class ModelLoop(QObject):
     def _save_pretrained(self, path: str) -> None:
         self.w.prefs.pretrained_path = path
         settings.save_prefs(self.w.prefs)
+
+    def _save_replay(self, choice: dict) -> None:
+        if self.project is not None:
+            settings.set_replay_choice(self.w.prefs, self.project.folder, choice)
+            settings.save_prefs(self.w.prefs)
 
     def cancel_training(self) -> None:
         if self.training.is_running():
@@ -260,23 +264,29 @@ class ModelLoop(QObject):
 
     def _train_progress(self, ev: dict) -> None:
         self.train_bar.step(int(ev.get("step") or 0), int(ev.get("total_steps") or 0))
-        f1 = ev.get("dev_f1")
-        if isinstance(f1, (int, float)):
-            self.train_bar.label.setText(tr("Training: epoch {e}, dev F1 {f}").format(e=ev.get("epoch"), f=f"{100 * f1:.1f}"))
+        text = tr("Training: epoch {e}").format(e=ev.get("epoch", 0))
+        left = time_left(ev.get("seconds_left"))
+        if left:
+            text += ", " + left
+        self.train_bar.label.setText(text)
 
     def _train_finished(self, ev: dict) -> None:
         self.train_bar.hide()
-        self._baseline = self.panel.active_version()  # compare the new version with the one it replaces
+        self._baseline = self.panel.active_version()  # compare the new version with the one it replaced
         self.cache.clear()
         self.refresh_versions(select=ev.get("version"))
+        self.w.records.refresh()  # the run may have drawn check-set records: their marks
         self.dock.show()
         self.dock.raise_()
-        self.w.message(tr("Model version {v} is ready").format(v=ev.get("version")))
+        reason = activation_reason(ev)
+        text = tr("Model version {v} is ready").format(v=ev.get("version"))
+        self.w.message(f"{text}: {reason}" if reason else text)
 
     def _train_ended(self, message: str) -> None:
         self.train_bar.hide()
         self.w.message(message)
         self.refresh_versions()
+        self.w.records.refresh()
 
     # ---------------------------------------------------------------- shutdown
 

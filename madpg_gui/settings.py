@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import tomli_w
@@ -26,6 +26,9 @@ class Preferences:
     last_project: str = ""
     device: str = "auto"  # pre-labelling: auto (CUDA when present), cpu or cuda
     pretrained_path: str = ""  # local BERT/RoBERTa folder: enables the full MADPG presets in Model ▸ Train…
+    # Model ▸ Train…'s replay corpus per project folder: {"on": bool, "format": str, "path": str, "map": str};
+    # per project because the corpus that keeps a model's knowledge depends on what the project labels
+    replay: dict[str, dict] = field(default_factory=dict)
 
 
 def prefs_path() -> Path:
@@ -50,6 +53,26 @@ def save_prefs(prefs: Preferences) -> None:
     tmp.write_text("# MADPG Annotator preferences (edit freely; delete to restore defaults)\n"
                    + tomli_w.dumps(asdict(prefs)), encoding="utf-8")
     tmp.replace(path)
+
+
+def project_key(folder: str | Path) -> str:
+    """One key per project folder, however it was reached (relative path, symlink)."""
+    return str(Path(folder).resolve())
+
+
+def replay_choice(prefs: Preferences, folder: str | Path) -> dict:
+    """The replay corpus last chosen for the project at ``folder`` ({} when none)."""
+    entry = prefs.replay.get(project_key(folder))
+    return dict(entry) if isinstance(entry, dict) else {}
+
+
+def set_replay_choice(prefs: Preferences, folder: str | Path, entry: dict) -> None:
+    """Remember ``entry`` for the project (an empty one forgets it); the caller saves the prefs."""
+    key = project_key(folder)
+    if entry:
+        prefs.replay[key] = {k: v for k, v in entry.items() if v is not None}  # TOML has no null
+    else:
+        prefs.replay.pop(key, None)
 
 
 def qsettings() -> QSettings:

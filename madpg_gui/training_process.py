@@ -16,40 +16,69 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from madpg_core.retrain import ACTIVATE_CHOICES, DEFAULT_MINUTES, ReplaySource, TrainRequest
+
 KILL_AFTER_MS = 30_000  # a child that ignores SIGTERM this long is killed (the active model stays intact)
 EXIT_CANCELLED = 3
 
 
 @dataclass(frozen=True)
 class TrainOptions:
-    preset: str = "madpg-lite"
-    epochs: int | None = None  # None: the preset's
+    """What Model ▸ Train… asks the child for; the fields mirror the core's ``retrain.TrainRequest``."""
+
+    preset: str | None = None  # None: warm keeps the active version's preset, scratch uses the core's default
+    mode: str = "warm"  # "warm" (fine-tune the active version) | "scratch"
+    minutes: float | None = DEFAULT_MINUTES  # wall-clock budget; None: the core's default
+    epochs: int | None = None  # an optional cap; training stops at the budget or the cap, first reached
     device: str = "auto"  # auto | cpu | cuda
-    dev_fraction: float = 0.15
     seed: int = 42
     pretrained: str | None = None
-    activate: bool = True  # make the new version active when it finished
+    replay: tuple[ReplaySource, ...] = ()  # corpus files added to the reviewed records
+    activate: str = "if-better"  # one of ACTIVATE_CHOICES
 
     def arguments(self, project_folder: str | Path) -> list[str]:
-        """Arguments of ``madpg train``."""
-        args = [str(project_folder), "--preset", self.preset,
-                "--device", self.device, "--dev-fraction", f"{self.dev_fraction:g}", "--seed", str(self.seed),
-                "--progress-json"]
+        """Arguments of ``madpg train PROJECT`` (the CLI contract of issue 14)."""
+        if self.mode not in ("warm", "scratch"):
+            raise ValueError(f"unknown training mode {self.mode!r}")
+        if self.activate not in ACTIVATE_CHOICES:
+            raise ValueError(f"unknown activation choice {self.activate!r}")
+        args = [str(project_folder), "--progress-json", "--device", self.device, "--seed", str(self.seed),
+                "--activate", self.activate]
+        if self.mode == "scratch":
+            args.append("--from-scratch")
+        if self.preset:
+            args += ["--preset", self.preset]
+        if self.minutes is not None:
+            args += ["--minutes", f"{self.minutes:g}"]
         if self.epochs is not None:
             args += ["--epochs", str(self.epochs)]
         if self.pretrained:
             args += ["--pretrained", self.pretrained]
-        if not self.activate:
-            args.append("--no-activate")
+        for r in self.replay:
+            args += ["--add-train", r.fmt, str(r.path), *([str(r.map_path)] if r.map_path else [])]
         return args
+
+    def request(self) -> TrainRequest:
+        """The same run as the core's request, for ``retrain.plan`` (the estimate shown before starting)."""
+        return TrainRequest(preset=self.preset, mode=self.mode, minutes=self.minutes, epochs=self.epochs,
+                            device=None if self.device == "auto" else self.device, seed=self.seed,
+                            pretrained_path=self.pretrained, replay=self.replay, activate=self.activate)
+
+
+def activation_reason(event: dict) -> str:
+    """Why a finished version was or was not made active, from the child's "finished" event."""
+    reason = event.get("reason")
+    if not reason:
+        reason = (((event.get("metrics") or {}).get("activation") or {}).get("reason"))
+    return str(reason or "")
 
 
 class TrainingProcess(QObject):
     """One training run at a time. Exactly one of finished/cancelled/failed follows ``start``."""
 
     started = Signal()
-    progress = Signal(dict)  # {"epoch", "step", "total_steps", "loss", "dev_f1", "message"}
-    finished = Signal(dict)  # {"version", "metrics", "active"}
+    progress = Signal(dict)  # {"epoch", "step", "total_steps", "loss", "dev_f1", "seconds_left", "message"}
+    finished = Signal(dict)  # {"version", "metrics", "active", "reason"}
     cancelled = Signal(str)
     failed = Signal(str)
 
@@ -179,4 +208,4 @@ def cuda_probably_available() -> bool:
     return False
 
 
-__all__ = ["TrainOptions", "TrainingProcess", "cuda_probably_available"]
+__all__ = ["TrainOptions", "TrainingProcess", "activation_reason", "cuda_probably_available"]

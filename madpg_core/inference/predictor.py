@@ -75,10 +75,24 @@ def predict_pieces(
     on_progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None,
 ) -> list[list[Span]]:
     """Spans per item from pieces already made (tokenized and parsed once, e.g. a dev set)."""
+    return decode_pieces(model, pieces, n_items, features=features, batch_size=batch_size, device=device,
+                         on_progress=on_progress, stop=stop)[0]
+
+
+@torch.no_grad()
+def decode_pieces(
+    model: MADPG, pieces: Sequence[Piece], n_items: int, *, features: FeatureLookup | None = None,
+    batch_size: int = 32, device: torch.device | str = "cpu",
+    on_progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None,
+) -> tuple[list[list[Span]], list[float]]:
+    """Spans per item, and per item the probability of the least confident character's tag (1.0
+    for an empty text): a record-level confidence that also sees entities the model did not mark,
+    which a span's confidence cannot."""
     was_training = model.training
     if was_training:  # toggling walks every submodule: skip it when there is nothing to change
         model.eval()
     out: list[list[Span]] = [[] for _ in range(n_items)]
+    least = [1.0] * n_items
     batches = length_batches(pieces, batch_size, None)
     try:
         for k, idx in enumerate(batches):
@@ -89,12 +103,14 @@ def predict_pieces(
                 paths, conf = model.decode(collate(chunk, features).to(device))
             for piece, path, c in zip(chunk, paths, conf):
                 out[piece.index].extend(entity_spans(piece, [model.tags[t] for t in path], c, model.version))
+                if c:
+                    least[piece.index] = min(least[piece.index], float(min(c)))
             if on_progress is not None:
                 on_progress(k + 1, len(batches))
     finally:
         if was_training:
             model.train()
-    return [sorted(s, key=lambda x: x.start) for s in out]
+    return [sorted(s, key=lambda x: x.start) for s in out], least
 
 
 def _autocast(device: torch.device | str) -> torch.autocast:
@@ -134,6 +150,14 @@ class Predictor:
     @property
     def entity_types(self) -> tuple[str, ...]:
         return self.model.cfg.entity_types
+
+    def predict_with_confidence(self, items: Sequence[Record | str], *,
+                                stop: threading.Event | None = None) -> tuple[list[list[Span]], list[float]]:
+        """Spans per item and each item's least confident character's tag probability."""
+        pieces = make_pieces(items, self.model.text, self.model.cfg.max_len, piece_chars=self.model.cfg.piece_chars,
+                             parser=self.parser, lexicon=self.model.lexicon)
+        return decode_pieces(self.model, pieces, len(items), features=self.features, batch_size=self.batch_size,
+                             device=self.device, stop=stop)
 
     def predict(self, items: Sequence[Record | str], *, on_progress: Callable[[int, int], None] | None = None,
                 stop: threading.Event | None = None) -> list[list[Span]]:

@@ -42,6 +42,9 @@ class RecordRow(Base):
     text: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="new", index=True)
     note: Mapped[str | None] = mapped_column(Text)
+    # the pre-labelling model's confidence in its least confident character (record-level, for
+    # "least confident first"); None until a model has pre-labelled the record
+    confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     images: Mapped[list[ImageRow]] = relationship(

@@ -89,6 +89,7 @@ class RecordSummary:
     preview: str
     n_spans: int
     min_confidence: float | None  # least confident model span; None when no model span
+    confidence: float | None = None  # the model's least confident character; None: not pre-labelled
 
 
 def add_record(s: Session, record: Record, images: Sequence[tuple[str, str, str]] = ()) -> int:
@@ -170,7 +171,7 @@ def list_records(s: Session, *, search: str = "", status: RecordStatus | None = 
         .subquery()
     )
     q = select(RecordRow.id, RecordRow.name, RecordRow.status, func.substr(RecordRow.text, 1, preview_chars),
-               func.coalesce(span_stats.c.n, 0), span_stats.c.minconf).outerjoin(
+               func.coalesce(span_stats.c.n, 0), span_stats.c.minconf, RecordRow.confidence).outerjoin(
         span_stats, span_stats.c.rid == RecordRow.id)
     if search:
         like = f"%{search}%"
@@ -178,13 +179,15 @@ def list_records(s: Session, *, search: str = "", status: RecordStatus | None = 
     if status is not None:
         q = q.where(RecordRow.status == RecordStatus(status).value)
     if order == "uncertainty":
-        # Reviewed records last (nothing left to check), then records without model spans; SQLite
-        # sorts NULL first in ASC, hence the explicit is_(None) key.
-        q = q.order_by(RecordRow.status == RecordStatus.REVIEWED.value, span_stats.c.minconf.is_(None),
-                       span_stats.c.minconf, RecordRow.id)
+        # Reviewed records last (nothing left to check); then by the record's least confident
+        # character, which also ranks records where the model marked nothing; records pre-labelled
+        # before that was stored fall back to their least confident span. SQLite sorts NULL first
+        # in ASC, hence the explicit is_(None) key.
+        conf = func.coalesce(RecordRow.confidence, span_stats.c.minconf)
+        q = q.order_by(RecordRow.status == RecordStatus.REVIEWED.value, conf.is_(None), conf, RecordRow.id)
     else:
         q = q.order_by(RecordRow.id)
-    return [RecordSummary(i, n, RecordStatus(st), pv, c, mc) for i, n, st, pv, c, mc in s.execute(q)]
+    return [RecordSummary(i, n, RecordStatus(st), pv, c, mc, rc) for i, n, st, pv, c, mc, rc in s.execute(q)]
 
 
 def set_status(s: Session, record_id: int, status: RecordStatus) -> None:
@@ -254,12 +257,15 @@ def replace_spans(s: Session, record_id: int, spans: Sequence[Span]) -> list[int
     return [r.id for r in new]
 
 
-def replace_model_spans(s: Session, record_id: int, spans: Sequence[Span]) -> int:
+def replace_model_spans(s: Session, record_id: int, spans: Sequence[Span], *,
+                        confidence: float | None = None) -> int:
     """Pre-label: drop the record's old model spans and add ``spans`` that do not touch a span an
-    annotator made or changed. A reviewed record is never touched. Returns the spans added."""
+    annotator made or changed; ``confidence`` is the model's record-level confidence (its least
+    confident character). A reviewed record is never touched. Returns the spans added."""
     row = _record_row(s, record_id)
     if row.status == RecordStatus.REVIEWED.value:
         return 0
+    row.confidence = confidence
     human = [_to_span(r) for r in row.spans if r.source == SpanSource.ANNOTATOR.value]
     for r in [r for r in row.spans if r.source != SpanSource.ANNOTATOR.value]:
         row.spans.remove(r)

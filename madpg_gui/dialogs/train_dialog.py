@@ -1,15 +1,20 @@
-"""Model ▸ Train…: choose preset, epochs, device and dev split; watch progress; cancel.
+"""Model ▸ Train…: fine-tune the active model or start from scratch, within a time budget; see the
+plan before starting, watch progress and the time left, learn why the new version was (not) activated.
 
 The dialog is modeless: annotation goes on while a child process trains (training_process.py).
-Closing the dialog does not stop training; Model ▸ Train… shows it again.
+Closing the dialog does not stop training; Model ▸ Train… shows it again. Epochs are an advanced
+cap only: a clinician can say how many minutes to spend, not how many passes over the data.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -17,23 +22,30 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QRadioButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from madpg_core import retrain
+from madpg_core.errors import MadpgError
 from madpg_core.model.config import PAPER_NAMES, PRESETS, ModelConfig
-from madpg_core.retrain import MIN_REVIEWED, split
+from madpg_core.storage import repo
+from madpg_core.storage.project import Project
+from madpg_gui.dialogs.replay_box import ReplayBox
 from madpg_gui.i18n import tr
-from madpg_gui.training_process import TrainingProcess, TrainOptions, cuda_probably_available
+from madpg_gui.training_process import TrainingProcess, TrainOptions, activation_reason, cuda_probably_available
 
 DEFAULT_PRESET = "madpg-lite"
 FULL_PRESET = "madpg"
+WARNING_STYLE = "color: #A0522D;"
 
 
 def needs_pretrained(preset: str) -> bool:
@@ -44,50 +56,90 @@ def preset_epochs(preset: str) -> int:
     return int(PRESETS[preset].get("epochs", ModelConfig.epochs))
 
 
-def split_sizes(n: int, dev_fraction: float) -> tuple[int, int]:
-    """(train, dev) record counts, by the core's own rule."""
-    if n < 2:
-        return n, 0
-    train, dev = split(list(range(n)), dev_fraction, 0)  # type: ignore[arg-type]
-    return len(train), len(dev)
+def time_left(seconds: object) -> str:
+    """ "about N min left" from a progress event's estimate ("" when it has none yet)."""
+    if not isinstance(seconds, (int, float)) or seconds < 0:
+        return ""
+    if seconds < 60:
+        return tr("less than a minute left")
+    return tr("about {n} min left").format(n=math.ceil(seconds / 60))
+
+
+def duration(seconds: float) -> str:
+    return (tr("about {n} min").format(n=round(seconds / 60)) if seconds >= 90
+            else tr("about {n} s").format(n=max(1, round(seconds))))
+
+
+def plan_text(plan: retrain.Plan) -> str:
+    """The plan in the user's language (the core's ``Plan.summary()`` says the same in English)."""
+    replay = tr(" plus {n} replay records").format(n=plan.n_replay) if plan.n_replay else ""
+    if plan.mode == "warm":
+        what = tr("Fine-tune v{v} ({p}) on {n} reviewed records{replay}; score it on {c} check records, "
+                  "never trained on.")
+    else:
+        what = tr("Train {p} from scratch on {n} reviewed records{replay}; score it on {c} check records, "
+                  "never trained on.")
+    what = what.format(v=plan.base_version, p=plan.preset, n=plan.n_train, replay=replay, c=plan.n_check)
+    when = tr("At most {e} epochs, {t}").format(e=plan.epochs, t=duration(plan.estimate_s))
+    if plan.budget_s:
+        when += " " + tr("(budget {b} min)").format(b=f"{plan.budget_s / 60:g}")
+    return f"{what}\n{when}."
 
 
 class TrainDialog(QDialog):
     pretrainedChanged = Signal(str)  # the user chose a pretrained folder (saved in the preferences)
+    replayChanged = Signal(dict)  # the project's replay corpus choice (saved in the preferences)
 
-    def __init__(self, process: TrainingProcess, project_folder: Path, reviewed: int, pretrained: str = "",
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, process: TrainingProcess, project: Project, pretrained: str = "",
+                 replay: dict | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(tr("Train a new model version"))
-        self.process, self.project_folder, self.reviewed = process, project_folder, reviewed
+        self.process, self.project, self.project_folder = process, project, project.folder
+        self.plan: retrain.Plan | None = None
+        self._activation_chosen = False  # the user picked one: the check-set default no longer applies
+        self.active_preset: str | None = None
+        self.warm = QRadioButton()
+        self.scratch = QRadioButton(tr("From scratch"))
+        modes = QButtonGroup(self)
+        modes.addButton(self.warm)
+        modes.addButton(self.scratch)
         self.preset = QComboBox()
+        self.mode_note = QLabel(wordWrap=True)
         self.pretrained = QLineEdit(pretrained)
         self.pretrained.setPlaceholderText(tr("optional: local BERT/RoBERTa folder for the full MADPG"))
         pick = QPushButton(tr("Folder…"))
         pick.clicked.connect(self._pick_pretrained)
         self.pretrained.editingFinished.connect(self._pretrained_edited)
-        self.epochs = QSpinBox(minimum=1, maximum=500)
+        self.minutes = QDoubleSpinBox(minimum=0.5, maximum=600, singleStep=1, decimals=1, suffix=tr(" min"),
+                                      value=retrain.DEFAULT_MINUTES)
         self.device = QComboBox()
         self.device.addItem(tr("Automatic (CUDA when present)"), "auto")
         self.device.addItem(tr("CPU"), "cpu")
         if cuda_probably_available():
             self.device.addItem(tr("CUDA (GPU)"), "cuda")
-        self.dev_fraction = QDoubleSpinBox(minimum=5, maximum=50, singleStep=5, decimals=0, suffix=" %", value=15)
-        self.activate_new = QCheckBox(tr("Make the new version active when it finishes"), checked=True)
-        self.split_info = QLabel(wordWrap=True)
+        self.activation = QComboBox()
+        for key, text in (("if-better", tr("Only if it is better on the check set")), ("always", tr("Always")),
+                          ("never", tr("Never (activate it by hand in the versions panel)"))):
+            self.activation.addItem(text, key)
+        self.check_note = QLabel(wordWrap=True, styleSheet=WARNING_STYLE)
+        self.replay = ReplayBox(replay)
+        self.limit_epochs = QCheckBox(tr("Stop after at most"))
+        self.epochs = QSpinBox(minimum=1, maximum=500, suffix=tr(" epochs"), enabled=False)
+        self.limit_epochs.toggled.connect(self.epochs.setEnabled)
         form = QFormLayout()
+        form.addRow(tr("Start"), self.warm)
+        form.addRow("", self.scratch)
         form.addRow(tr("Preset"), self.preset)
-        row = QWidget()
-        rl = QHBoxLayout(row)
-        rl.setContentsMargins(0, 0, 0, 0)
-        rl.addWidget(self.pretrained, 1)
-        rl.addWidget(pick)
-        form.addRow(tr("Pretrained folder"), row)
-        form.addRow(tr("Epochs"), self.epochs)
+        form.addRow(self.mode_note)  # a full-width row: a wrapped label in the field column gets cut
+        form.addRow(tr("Pretrained folder"), _row(self.pretrained, pick))
+        form.addRow(tr("Time budget"), self.minutes)
         form.addRow(tr("Device"), self.device)
-        form.addRow(tr("Held out for dev scores"), self.dev_fraction)
-        form.addRow("", self.split_info)
-        form.addRow("", self.activate_new)
+        form.addRow(tr("Activate the new version"), self.activation)
+        form.addRow(self.check_note)
+        self.advanced = QGroupBox(tr("Advanced"))
+        QHBoxLayout(self.advanced).addWidget(_row(self.limit_epochs, self.epochs, stretch_last=False))
+        self.plan_label = QLabel(wordWrap=True)
+        self.plan_warnings = QLabel(wordWrap=True, styleSheet=WARNING_STYLE)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
@@ -102,30 +154,55 @@ class TrainDialog(QDialog):
         self.close_.clicked.connect(self.hide)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
+        lay.addWidget(self.replay)
+        lay.addWidget(self.advanced)
+        lay.addWidget(self.plan_label)
+        lay.addWidget(self.plan_warnings)
         lay.addWidget(self.bar)
         lay.addWidget(self.state)
         lay.addWidget(self.history)
         lay.addWidget(self.buttons)
+        self._plan_timer = QTimer(self, singleShot=True, interval=250)  # re-plan once typing pauses
+        self._plan_timer.timeout.connect(self.refresh_plan)
         self.preset.currentIndexChanged.connect(self._preset_changed)
-        self.dev_fraction.valueChanged.connect(self._update_split)
+        self.warm.toggled.connect(self._mode_changed)
+        self.activation.activated.connect(self._activation_picked)  # the user's pick, not ours
+        self.replay.changed.connect(self._replay_changed)
+        for sig in (self.minutes.valueChanged, self.device.currentIndexChanged, self.activation.currentIndexChanged,
+                    self.limit_epochs.toggled, self.epochs.valueChanged):
+            sig.connect(self._plan_timer.start)
         process.started.connect(self._started)
         process.progress.connect(self._progress)
         process.finished.connect(self._finished)
         process.cancelled.connect(self._cancelled)  # bound methods: disconnected when the dialog goes
         process.failed.connect(self._failed)
-        self._fill_presets(DEFAULT_PRESET)
+        self.reload()
         self._set_running(process.is_running())
-        self.resize(560, 0)
+        self.resize(600, 0)
 
     # ---------------------------------------------------------------- options
 
-    def _fill_presets(self, keep: str) -> None:
+    def reload(self) -> None:
+        """Read the active version again (it may have changed since the dialog was made) and re-plan."""
+        with self.project.reading() as s:
+            active = repo.active_model_version(s)
+        self.active_preset = active.preset if active is not None and active.preset in PRESETS else None
+        if active is None:
+            self.warm.setText(tr("Start from the active model (fine-tune): this project has none"))
+        else:
+            self.warm.setText(tr("Start from the active model v{n} (fine-tune)").format(n=active.version))
+        self.warm.setEnabled(active is not None)
+        keep_scratch = self.scratch.isChecked()
+        (self.scratch if keep_scratch or active is None else self.warm).setChecked(True)
+        self._fill_presets(self.preset.currentData() if keep_scratch else (self.active_preset or DEFAULT_PRESET))
+
+    def _fill_presets(self, keep: str | None) -> None:
         has_pretrained = bool(self.pretrained.text().strip()) and Path(self.pretrained.text().strip()).is_dir()
         names = [DEFAULT_PRESET, FULL_PRESET] + [n for n in PRESETS if n not in (DEFAULT_PRESET, FULL_PRESET)]
         self.preset.blockSignals(True)
         self.preset.clear()
         for name in names:
-            if name in PRESETS and (has_pretrained or not needs_pretrained(name)):
+            if name in PRESETS and (has_pretrained or not needs_pretrained(name) or name == self.active_preset):
                 paper = PAPER_NAMES.get(name, "")
                 self.preset.addItem(f"{name}  ({paper})" if paper else name, name)
         i = self.preset.findData(keep)
@@ -137,7 +214,42 @@ class TrainDialog(QDialog):
         name = self.preset.currentData()
         if name:
             self.epochs.setValue(preset_epochs(name))
-        self._update_split()
+        if self.warm.isChecked() and self.active_preset and name != self.active_preset:
+            self.scratch.setChecked(True)  # a model cannot be fine-tuned into another architecture
+        self._update_mode_note()
+        self._plan_timer.start()
+
+    def _mode_changed(self) -> None:
+        if self.warm.isChecked() and self.active_preset and self.preset.currentData() != self.active_preset:
+            self.preset.blockSignals(True)
+            self.preset.setCurrentIndex(max(self.preset.findData(self.active_preset), 0))
+            self.preset.blockSignals(False)
+        self._update_mode_note()
+        self._plan_timer.start()
+
+    def _update_mode_note(self) -> None:
+        name = self.preset.currentData()
+        if self.warm.isChecked():
+            text = tr("Fine-tunes a copy of the active model on the reviewed records; it keeps what that model knew.")
+        elif self.active_preset and name != self.active_preset:
+            text = tr("Another preset than the active model's ({p}) means training from scratch: "
+                      "the new version learns only from the reviewed records (and the replay corpus).")
+            text = text.format(p=self.active_preset)
+        else:
+            text = tr("From scratch: the new version learns only from the reviewed records (and the replay corpus).")
+        self.mode_note.setText(text)
+
+    def _activation_picked(self) -> None:
+        self._activation_chosen = True
+
+    def choose_activation(self, key: str) -> None:
+        """Pick the activation choice as the user does (it then overrides the check-set default)."""
+        self.activation.setCurrentIndex(self.activation.findData(key))
+        self._activation_picked()
+
+    def _replay_changed(self, choice: dict) -> None:
+        self.replayChanged.emit(choice)
+        self._plan_timer.start()
 
     def _pick_pretrained(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, tr("Pretrained BERT/RoBERTa folder"), self.pretrained.text())
@@ -152,33 +264,69 @@ class TrainDialog(QDialog):
         self.pretrainedChanged.emit(text)
         self._fill_presets(self.preset.currentData() or (FULL_PRESET if text else DEFAULT_PRESET))
 
-    def _update_split(self) -> None:
-        n = self.reviewed
-        if n < MIN_REVIEWED:
-            self.split_info.setText(tr("Training needs at least {k} reviewed records; this project has {n}.")
-                                    .format(k=MIN_REVIEWED, n=n))
-            self.go.setEnabled(False)
-            return
-        t, d = split_sizes(n, self.dev_fraction.value() / 100)
-        self.split_info.setText(tr("{n} reviewed records: {t} to train on, {d} held out to score the model.")
-                                .format(n=n, t=t, d=d))
-        self.go.setEnabled(not self.process.is_running())
-
-    def set_reviewed(self, n: int) -> None:
-        self.reviewed = n
-        self._update_split()
-
     def options(self) -> TrainOptions:
         name = self.preset.currentData() or DEFAULT_PRESET
+        warm = self.warm.isChecked()
         pretrained = self.pretrained.text().strip() if needs_pretrained(name) else None
-        return TrainOptions(preset=name, epochs=self.epochs.value(), device=self.device.currentData(),
-                            dev_fraction=self.dev_fraction.value() / 100, pretrained=pretrained or None,
-                            activate=self.activate_new.isChecked())
+        return TrainOptions(preset=None if warm else name, mode="warm" if warm else "scratch",
+                            minutes=self.minutes.value(),
+                            epochs=self.epochs.value() if self.limit_epochs.isChecked() else None,
+                            device=self.device.currentData(), pretrained=pretrained or None,
+                            replay=self.replay.sources(), activate=self.activation.currentData())
+
+    # ---------------------------------------------------------------- the plan
+
+    def refresh_plan(self) -> None:
+        """Ask the core what this run would do (cheap, no torch) and show it before starting."""
+        self._plan_timer.stop()
+        problem = self.replay.problem()
+        self.plan = None
+        if not problem:
+            try:
+                request = self.options().request()
+                if request.device is None:  # "auto": decided here without torch (the core would import it)
+                    request = replace(request, device="cuda" if cuda_probably_available() else "cpu")
+                self.plan = retrain.plan(self.project, request)
+            except (MadpgError, OSError, ValueError) as e:
+                problem = str(e)
+        plan = self.plan
+        if plan is None:
+            self.plan_label.setText(tr("Cannot plan this run: {m}").format(m=problem))
+            self.plan_warnings.setText("")
+            self.check_note.setText("")
+        else:
+            self.plan_label.setText(plan_text(plan))
+            self.plan_warnings.setText("\n".join(plan.warnings))
+            self._check_set_default(plan)
+        self._enable_go()
+
+    def _check_set_default(self, plan: retrain.Plan) -> None:
+        if plan.check_meaningful:
+            self.check_note.setText("")
+            default = "if-better"
+        else:
+            self.check_note.setText(
+                tr("Only {n} reviewed records (fewer than {k}): the check set is too small to tell a better model "
+                   "from noise, so the new version is not made active by default. Compare it in the versions "
+                   "panel and activate it by hand if you like.").format(n=plan.n_reviewed, k=retrain.MIN_FOR_CHECK))
+            default = "never"
+        if not self._activation_chosen:
+            self.activation.blockSignals(True)
+            self.activation.setCurrentIndex(self.activation.findData(default))
+            self.activation.blockSignals(False)
+
+    def _enable_go(self) -> None:
+        plan = self.plan
+        ok = plan is not None and plan.n_train >= retrain.MIN_REVIEWED  # the core refuses fewer (plan warns)
+        self.go.setEnabled(ok and not self.process.is_running())
 
     # ---------------------------------------------------------------- running
 
     def start(self) -> None:
         if self.process.is_running():
+            return
+        self.refresh_plan()  # the records may have changed since the plan was shown
+        if not self.go.isEnabled():
             return
         self.history.setText("")
         self.process.start(self.project_folder, self.options())
@@ -190,13 +338,15 @@ class TrainDialog(QDialog):
             self.process.cancel()
 
     def _set_running(self, running: bool) -> None:
-        for w in (self.preset, self.pretrained, self.epochs, self.device, self.dev_fraction, self.activate_new):
+        for w in (self.warm, self.scratch, self.preset, self.pretrained, self.minutes, self.device, self.activation,
+                  self.replay, self.advanced):
             w.setEnabled(not running)
         self.stop.setEnabled(running)
         if running:
             self.go.setEnabled(False)
         else:
-            self._update_split()
+            self.reload()  # a finished run may have changed the active version
+            self.refresh_plan()
 
     def _started(self) -> None:
         self._set_running(True)
@@ -214,6 +364,9 @@ class TrainDialog(QDialog):
             parts.append(tr("step {s} / {t}").format(s=step, t=total))
         if isinstance(loss, (int, float)):
             parts.append(tr("loss {x}").format(x=f"{loss:.3f}"))
+        left = time_left(ev.get("seconds_left"))
+        if left:
+            parts.append(left)
         if total == 0 and ev.get("message"):
             parts.append(str(ev["message"]))
         self.state.setText("  ·  ".join(parts))
@@ -222,15 +375,15 @@ class TrainDialog(QDialog):
             self.history.setText("\n".join([*filter(None, self.history.text().split("\n")), line][-6:]))
 
     def _finished(self, ev: dict) -> None:
-        f1 = ((ev.get("metrics") or {}).get("micro") or {}).get("f1")
         text = tr("Version {v} is ready").format(v=ev.get("version"))
-        if isinstance(f1, (int, float)):
-            text += "  ·  " + tr("dev F1 {f}").format(f=f"{100 * f1:.1f}")
         text += "  ·  " + (tr("now active") if ev.get("active") else tr("not activated"))
+        reason = activation_reason(ev)
+        if reason:
+            text += "\n" + reason
         self.bar.setRange(0, 1)
         self.bar.setValue(1)
-        self.state.setText(text)
         self._set_running(False)
+        self.state.setText(text)
 
     def _cancelled(self, message: str) -> None:
         self._ended(tr("Cancelled: {m}. The active model is unchanged.").format(m=message))
@@ -241,5 +394,16 @@ class TrainDialog(QDialog):
     def _ended(self, message: str) -> None:
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
-        self.state.setText(message)
         self._set_running(False)
+        self.state.setText(message)
+
+
+def _row(first: QWidget, second: QWidget, stretch_last: bool = True) -> QWidget:
+    row = QWidget()
+    lay = QHBoxLayout(row)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(first, 1 if stretch_last else 0)
+    lay.addWidget(second)
+    if not stretch_last:
+        lay.addStretch(1)
+    return row

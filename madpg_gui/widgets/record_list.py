@@ -1,4 +1,8 @@
-"""The record list: status marks, search and status filter, progress count (reviewed / total)."""
+"""The record list: status marks, search and status filter, progress count (reviewed / total).
+
+Records in the project's check set carry a mark of their own: they are never trained on, and every
+model version is scored on them, so an annotator should know which ones they are.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
+from madpg_core import check_set
 from madpg_core.domain import RecordStatus
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
@@ -20,6 +25,12 @@ from madpg_gui.i18n import tr
 from madpg_gui.widgets.colors import STATUS_COLORS, STATUS_MARKS, swatch
 
 Index = QModelIndex | QPersistentModelIndex
+CHECK_MARK = "◇"
+CHECK_FILTER = "check"  # the status filter's entry for the check set (not a RecordStatus)
+
+
+def check_set_tip() -> str:
+    return tr("in the check set: never trained on, used to compare model versions")
 
 
 def status_text(st: RecordStatus) -> str:
@@ -31,10 +42,12 @@ class RecordListModel(QAbstractListModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[repo.RecordSummary] = []
+        self.check: set[int] = set()
 
-    def set_rows(self, rows: list[repo.RecordSummary]) -> None:
+    def set_rows(self, rows: list[repo.RecordSummary], check: set[int] | None = None) -> None:
         self.beginResetModel()
         self.rows = rows
+        self.check = check or set()
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
@@ -46,13 +59,18 @@ class RecordListModel(QAbstractListModel):
         r = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             name = r.name or f"#{r.id}"
-            return f"{STATUS_MARKS[r.status]} {name}\n{r.preview.replace(chr(10), ' ')}"
+            mark = f" {CHECK_MARK}" if r.id in self.check else ""
+            return f"{STATUS_MARKS[r.status]}{mark} {name}\n{r.preview.replace(chr(10), ' ')}"
         if role == Qt.ItemDataRole.DecorationRole:
             return swatch(STATUS_COLORS[r.status], 12, True)
         if role == Qt.ItemDataRole.ToolTipRole:
             tip = f"{status_text(r.status)} · {r.n_spans} {tr('entities')}"
+            if r.confidence is not None:
+                tip += " · " + tr("model confidence {c}").format(c=f"{r.confidence:.2f}")
             if r.min_confidence is not None:
                 tip += " · " + tr("least confident model entity {c}").format(c=f"{r.min_confidence:.2f}")
+            if r.id in self.check:
+                tip += "\n" + CHECK_MARK + " " + check_set_tip()
             return tip
         if role == Qt.ItemDataRole.UserRole:
             return r.id
@@ -74,6 +92,8 @@ class RecordList(QWidget):
         self.status.addItem(tr("All"), None)
         for st in RecordStatus:
             self.status.addItem(swatch(STATUS_COLORS[st], 12, True), status_text(st), st)
+        self.status.addItem(f"{CHECK_MARK} {tr('Check set')}", CHECK_FILTER)
+        self.status.setItemData(self.status.count() - 1, check_set_tip(), Qt.ItemDataRole.ToolTipRole)
         self.order = QComboBox()
         self.order.addItem(tr("In order"), "id")
         self.order.addItem(tr("Least confident first"), "uncertainty")
@@ -112,10 +132,16 @@ class RecordList(QWidget):
     def refresh(self) -> None:
         current = self.current_id()
         rows: list[repo.RecordSummary] = []
+        check: set[int] = set()
         if self.project is not None:
+            check = check_set.check_ids(self.project)
+            wanted = self.status.currentData()
             with self.project.reading() as s:
-                rows = repo.list_records(s, search=self.search.text().strip(), status=self.status.currentData(),
+                rows = repo.list_records(s, search=self.search.text().strip(),
+                                         status=None if wanted == CHECK_FILTER else wanted,
                                          order=self.order.currentData())
+                if wanted == CHECK_FILTER:
+                    rows = [r for r in rows if r.id in check]
                 if self.order.currentData() == "uncertainty":  # what is left to review comes first
                     rows.sort(key=lambda r: r.status == RecordStatus.REVIEWED)
                 st = repo.stats(s)
@@ -126,7 +152,7 @@ class RecordList(QWidget):
             self.progress.setText("")
         selected = set(self.selected_ids())
         self._quiet = True
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, check)
         if current is not None:
             self.select(current)
         if len(selected) > 1:  # keep a multi-selection across refreshes (Model ▸ Pre-label selected)

@@ -32,6 +32,54 @@
       <translation>更改记录状态</translation>
     </message>
     <message>
+      <source>Replay corpus</source>
+      <translation>回放语料</translation>
+    </message>
+    <message>
+      <source>Add a corpus file to every re-training</source>
+      <translation>每次重新训练时加入一个语料文件</translation>
+    </message>
+    <message>
+      <source>So a small project does not forget what the base model knew.</source>
+      <translation>这样小项目不会忘记基础模型已学到的知识。</translation>
+    </message>
+    <message>
+      <source>File</source>
+      <translation>文件</translation>
+    </message>
+    <message>
+      <source>Format</source>
+      <translation>格式</translation>
+    </message>
+    <message>
+      <source>Type mapping</source>
+      <translation>类型映射</translation>
+    </message>
+    <message>
+      <source>Choose the replay corpus file, or switch the replay off.</source>
+      <translation>请选择回放语料文件，或关闭回放。</translation>
+    </message>
+    <message>
+      <source>corpus file, e.g. the bundled model's training data</source>
+      <translation>语料文件，例如内置模型的训练数据</translation>
+    </message>
+    <message>
+      <source>optional: type map file (resources/maps/)</source>
+      <translation>可选：类型映射文件（resources/maps/）</translation>
+    </message>
+    <message>
+      <source>File…</source>
+      <translation>文件…</translation>
+    </message>
+    <message>
+      <source>The replay corpus file does not exist: {p}</source>
+      <translation>回放语料文件不存在：{p}</translation>
+    </message>
+    <message>
+      <source>The type mapping file does not exist: {p}</source>
+      <translation>类型映射文件不存在：{p}</translation>
+    </message>
+    <message>
       <source>Label schema</source>
       <translation>标签体系</translation>
     </message>
@@ -76,8 +124,32 @@
       <translation>这些类型仍在使用，删除它们会同时删除其实体：</translation>
     </message>
     <message>
+      <source>less than a minute left</source>
+      <translation>剩余不到 1 分钟</translation>
+    </message>
+    <message>
+      <source>Fine-tune v{v} ({p}) on {n} reviewed records{replay}; score it on {c} check records, never trained on.</source>
+      <translation>在 {n} 条已审核记录{replay}上微调 v{v}（{p}）；在 {c} 条检验记录（从不用于训练）上评分。</translation>
+    </message>
+    <message>
+      <source>Train {p} from scratch on {n} reviewed records{replay}; score it on {c} check records, never trained on.</source>
+      <translation>在 {n} 条已审核记录{replay}上从头训练 {p}；在 {c} 条检验记录（从不用于训练）上评分。</translation>
+    </message>
+    <message>
+      <source>about {n} min left</source>
+      <translation>约剩 {n} 分钟</translation>
+    </message>
+    <message>
+      <source>At most {e} epochs, {t}</source>
+      <translation>最多 {e} 轮，{t}</translation>
+    </message>
+    <message>
       <source>Train a new model version</source>
       <translation>训练新的模型版本</translation>
+    </message>
+    <message>
+      <source>From scratch</source>
+      <translation>从头训练</translation>
     </message>
     <message>
       <source>optional: local BERT/RoBERTa folder for the full MADPG</source>
@@ -96,8 +168,12 @@
       <translation>CPU</translation>
     </message>
     <message>
-      <source>Make the new version active when it finishes</source>
-      <translation>训练完成后启用新版本</translation>
+      <source>Stop after at most</source>
+      <translation>最多训练</translation>
+    </message>
+    <message>
+      <source>Start</source>
+      <translation>起始</translation>
     </message>
     <message>
       <source>Preset</source>
@@ -108,16 +184,20 @@
       <translation>预训练模型文件夹</translation>
     </message>
     <message>
-      <source>Epochs</source>
-      <translation>轮数</translation>
+      <source>Time budget</source>
+      <translation>时间预算</translation>
     </message>
     <message>
       <source>Device</source>
       <translation>设备</translation>
     </message>
     <message>
-      <source>Held out for dev scores</source>
-      <translation>留作验证集</translation>
+      <source>Activate the new version</source>
+      <translation>启用新版本</translation>
+    </message>
+    <message>
+      <source>Advanced</source>
+      <translation>高级</translation>
     </message>
     <message>
       <source>Train</source>
@@ -128,6 +208,10 @@
       <translation>取消训练</translation>
     </message>
     <message>
+      <source>Fine-tunes a copy of the active model on the reviewed records; it keeps what that model knew.</source>
+      <translation>在已审核记录上微调当前模型的副本；保留该模型已学到的知识。</translation>
+    </message>
+    <message>
       <source>Pretrained BERT/RoBERTa folder</source>
       <translation>预训练 BERT/RoBERTa 文件夹</translation>
     </message>
@@ -136,8 +220,52 @@
       <translation>正在启动…</translation>
     </message>
     <message>
+      <source>about {n} min</source>
+      <translation>约 {n} 分钟</translation>
+    </message>
+    <message>
+      <source>about {n} s</source>
+      <translation>约 {n} 秒</translation>
+    </message>
+    <message>
+      <source> plus {n} replay records</source>
+      <translation>及 {n} 条回放记录</translation>
+    </message>
+    <message>
+      <source> min</source>
+      <translation> 分钟</translation>
+    </message>
+    <message>
       <source>CUDA (GPU)</source>
       <translation>CUDA（GPU）</translation>
+    </message>
+    <message>
+      <source>Only if it is better on the check set</source>
+      <translation>仅当它在检验集上更好时</translation>
+    </message>
+    <message>
+      <source>Always</source>
+      <translation>总是</translation>
+    </message>
+    <message>
+      <source>Never (activate it by hand in the versions panel)</source>
+      <translation>从不（可在版本面板中手动启用）</translation>
+    </message>
+    <message>
+      <source> epochs</source>
+      <translation> 轮</translation>
+    </message>
+    <message>
+      <source>Start from the active model (fine-tune): this project has none</source>
+      <translation>从当前模型开始（微调）：本项目没有当前模型</translation>
+    </message>
+    <message>
+      <source>Another preset than the active model's ({p}) means training from scratch: the new version learns only from the reviewed records (and the replay corpus).</source>
+      <translation>选择与当前模型（{p}）不同的预设即为从头训练：新版本只从已审核记录（及回放语料）中学习。</translation>
+    </message>
+    <message>
+      <source>From scratch: the new version learns only from the reviewed records (and the replay corpus).</source>
+      <translation>从头训练：新版本只从已审核记录（及回放语料）中学习。</translation>
     </message>
     <message>
       <source>Stopping after the current batch…</source>
@@ -156,8 +284,8 @@
       <translation>未启用</translation>
     </message>
     <message>
-      <source>{n} reviewed records: {t} to train on, {d} held out to score the model.</source>
-      <translation>已审核记录 {n} 条：{t} 条用于训练，{d} 条留作验证评分。</translation>
+      <source>(budget {b} min)</source>
+      <translation>（预算 {b} 分钟）</translation>
     </message>
     <message>
       <source>epoch {e}</source>
@@ -168,12 +296,28 @@
       <translation>第 {e} 轮：验证集 F1 {f}</translation>
     </message>
     <message>
+      <source>Cancelled: {m}. The active model is unchanged.</source>
+      <translation>已取消：{m}。当前启用的模型未改变。</translation>
+    </message>
+    <message>
+      <source>Training failed: {m}. The active model is unchanged.</source>
+      <translation>训练失败：{m}。当前启用的模型未改变。</translation>
+    </message>
+    <message>
+      <source>Start from the active model v{n} (fine-tune)</source>
+      <translation>从当前模型 v{n} 开始（微调）</translation>
+    </message>
+    <message>
       <source>Not a folder: {p}</source>
       <translation>不是文件夹：{p}</translation>
     </message>
     <message>
-      <source>Training needs at least {k} reviewed records; this project has {n}.</source>
-      <translation>训练至少需要 {k} 条已审核记录；本项目只有 {n} 条。</translation>
+      <source>Cannot plan this run: {m}</source>
+      <translation>无法规划本次训练：{m}</translation>
+    </message>
+    <message>
+      <source>Only {n} reviewed records (fewer than {k}): the check set is too small to tell a better model from noise, so the new version is not made active by default. Compare it in the versions panel and activate it by hand if you like.</source>
+      <translation>只有 {n} 条已审核记录（少于 {k} 条）：检验集太小，无法区分更好的模型与随机波动，因此默认不启用新版本。可在版本面板中比较后手动启用。</translation>
     </message>
     <message>
       <source>step {s} / {t}</source>
@@ -182,18 +326,6 @@
     <message>
       <source>loss {x}</source>
       <translation>损失 {x}</translation>
-    </message>
-    <message>
-      <source>dev F1 {f}</source>
-      <translation>验证集 F1 {f}</translation>
-    </message>
-    <message>
-      <source>Cancelled: {m}. The active model is unchanged.</source>
-      <translation>已取消：{m}。当前启用的模型未改变。</translation>
-    </message>
-    <message>
-      <source>Training failed: {m}. The active model is unchanged.</source>
-      <translation>训练失败：{m}。当前启用的模型未改变。</translation>
     </message>
     <message>
       <source>Working…</source>
@@ -212,20 +344,8 @@
       <translation>导入</translation>
     </message>
     <message>
-      <source>File…</source>
-      <translation>文件…</translation>
-    </message>
-    <message>
       <source>Source</source>
       <translation>来源</translation>
-    </message>
-    <message>
-      <source>Format</source>
-      <translation>格式</translation>
-    </message>
-    <message>
-      <source>Type mapping</source>
-      <translation>类型映射</translation>
     </message>
     <message>
       <source>Export records</source>
@@ -528,6 +648,14 @@
       <translation>已预标注 {n} 条记录：模型实体 {k} 个</translation>
     </message>
     <message>
+      <source>Training: epoch {e}</source>
+      <translation>训练中：第 {e} 轮</translation>
+    </message>
+    <message>
+      <source>Model version {v} is ready</source>
+      <translation>模型版本 {v} 已完成</translation>
+    </message>
+    <message>
       <source>Training</source>
       <translation>训练中</translation>
     </message>
@@ -536,28 +664,20 @@
       <translation>模型 v{n} 已启用；此后的预标注将使用它。</translation>
     </message>
     <message>
-      <source>Pre-labelling cancelled after {d} of {t} records; those stay labelled.</source>
-      <translation>预标注已在完成 {d}/{t} 条记录后取消；已完成的标注保留。</translation>
+      <source>Pre-labelling failed: {m}</source>
+      <translation>预标注失败：{m}</translation>
     </message>
     <message>
-      <source>Model version {v} is ready</source>
-      <translation>模型版本 {v} 已完成</translation>
+      <source>Pre-labelling cancelled after {d} of {t} records; those stay labelled.</source>
+      <translation>预标注已在完成 {d}/{t} 条记录后取消；已完成的标注保留。</translation>
     </message>
     <message>
       <source>{n} reviewed records left as they were</source>
       <translation>{n} 条已审核记录保持不变</translation>
     </message>
     <message>
-      <source>Training: epoch {e}, dev F1 {f}</source>
-      <translation>训练：第 {e} 轮，验证集 F1 {f}</translation>
-    </message>
-    <message>
       <source>Training cancelled: {m}. The active model is unchanged.</source>
       <translation>训练已取消：{m}。当前启用的模型未改变。</translation>
-    </message>
-    <message>
-      <source>Pre-labelling failed: {m}</source>
-      <translation>预标注失败：{m}</translation>
     </message>
     <message>
       <source>C </source>
@@ -584,60 +704,76 @@
       <translation>正在加载 {name}…</translation>
     </message>
     <message>
-      <source>Activate</source>
-      <translation>启用</translation>
-    </message>
-    <message>
-      <source>Version</source>
-      <translation>版本</translation>
-    </message>
-    <message>
-      <source>Trained on</source>
-      <translation>训练记录数</translation>
-    </message>
-    <message>
-      <source>Dev F1</source>
-      <translation>验证集 F1</translation>
-    </message>
-    <message>
-      <source>Created</source>
-      <translation>创建时间</translation>
-    </message>
-    <message>
-      <source>Type</source>
-      <translation>类型</translation>
+      <source>not scored on the current check set</source>
+      <translation>未在当前检验集上评分</translation>
     </message>
     <message>
       <source>bundled</source>
       <translation>内置</translation>
     </message>
     <message>
-      <source>No model yet: review some records, then Model ▸ Train…</source>
-      <translation>尚无模型：请先审核一些记录，然后选择 模型 ▸ 训练…</translation>
-    </message>
-    <message>
-      <source>Dev scores (%): v{a} beside the active v{b}</source>
-      <translation>验证集得分（%）：v{a} 与当前启用的 v{b} 对比</translation>
+      <source>Activate</source>
+      <translation>启用</translation>
     </message>
     <message>
       <source>all (micro)</source>
       <translation>全部（微平均）</translation>
     </message>
     <message>
-      <source>Dev scores (%): the active v{a} beside v{b}</source>
-      <translation>验证集得分（%）：当前启用的 v{a} 与 v{b} 对比</translation>
+      <source>{p}, fine-tuned from v{b}</source>
+      <translation>{p}，由 v{b} 微调</translation>
     </message>
     <message>
-      <source>Dev scores (%): v{a} beside v{b}</source>
-      <translation>验证集得分（%）：v{a} 与 v{b} 对比</translation>
+      <source>{p}, from scratch</source>
+      <translation>{p}，从头训练</translation>
     </message>
     <message>
-      <source>no scores recorded for this version</source>
-      <translation>此版本没有记录得分</translation>
+      <source>Version</source>
+      <translation>版本</translation>
     </message>
     <message>
-      <source>The active model: pre-labelling uses it</source>
-      <translation>当前启用的模型：预标注使用它</translation>
+      <source>Model</source>
+      <translation>模型</translation>
+    </message>
+    <message>
+      <source>Trained on</source>
+      <translation>训练记录数</translation>
+    </message>
+    <message>
+      <source>Check-set F1 (95 % interval)</source>
+      <translation>检验集 F1（95% 区间）</translation>
+    </message>
+    <message>
+      <source>Created</source>
+      <translation>创建时间</translation>
+    </message>
+    <message>
+      <source>No model yet: review some records, then Model ▸ Train…</source>
+      <translation>尚无模型：请先审核一些记录，然后选择 模型 ▸ 训练…</translation>
+    </message>
+    <message>
+      <source>No check set yet: the first training sets aside a share of the reviewed records, never trained on, to score every version on the same records.</source>
+      <translation>尚无检验集：第一次训练时会留出一部分已审核记录（从不用于训练），所有版本都在这些相同的记录上评分。</translation>
+    </message>
+    <message>
+      <source>Type</source>
+      <translation>类型</translation>
+    </message>
+    <message>
+      <source>Check-set F1 (%) of v{a}</source>
+      <translation>v{a} 的检验集 F1（%）</translation>
+    </message>
+    <message>
+      <source>precision {p}, recall {r}</source>
+      <translation>精确率 {p}，召回率 {r}</translation>
+    </message>
+    <message>
+      <source>95 % interval {lo}–{hi}</source>
+      <translation>95% 区间 {lo}–{hi}</translation>
+    </message>
+    <message>
+      <source>Scores on the project's check set: the same {n} reviewed records for every version, never trained on.</source>
+      <translation>项目检验集上的得分：每个版本都在相同的 {n} 条已审核记录上评分，这些记录从不用于训练。</translation>
     </message>
     <message>
       <source>Roll back to v{n}</source>
@@ -648,8 +784,36 @@
       <translation>启用 v{n}</translation>
     </message>
     <message>
-      <source>Dev scores of v{n} (%)</source>
-      <translation>v{n} 的验证集得分（%）</translation>
+      <source>Check-set F1 (%): v{a} beside the active v{b}</source>
+      <translation>检验集 F1（%）：v{a} 与当前模型 v{b} 对比</translation>
+    </message>
+    <message>
+      <source>{v}: not scored on the current check set</source>
+      <translation>{v}：未在当前检验集上评分</translation>
+    </message>
+    <message>
+      <source>v{v} on the check set: F1 {f}, 95 % interval {lo}–{hi}, {n} records</source>
+      <translation>v{v} 在检验集上：F1 {f}，95% 区间 {lo}–{hi}，{n} 条记录</translation>
+    </message>
+    <message>
+      <source>Activation: {r}</source>
+      <translation>启用：{r}</translation>
+    </message>
+    <message>
+      <source>Bundled model card: F1 {f} on cEHRNER dev (another exam, not comparable with the check set)</source>
+      <translation>内置模型说明：在 cEHRNER 开发集上 F1 {f}（另一套考题，不能与检验集比较）</translation>
+    </message>
+    <message>
+      <source>The active model: pre-labelling uses it</source>
+      <translation>当前启用的模型：预标注使用它</translation>
+    </message>
+    <message>
+      <source>Check-set F1 (%): the active v{a} beside v{b}</source>
+      <translation>检验集 F1（%）：当前模型 v{a} 与 v{b} 对比</translation>
+    </message>
+    <message>
+      <source>Check-set F1 (%): v{a} beside v{b}</source>
+      <translation>检验集 F1（%）：v{a} 与 v{b} 对比</translation>
     </message>
     <message>
       <source>Labels:</source>
@@ -658,6 +822,10 @@
     <message>
       <source>Apply to the selection (key {key})</source>
       <translation>应用到所选文字（快捷键 {key}）</translation>
+    </message>
+    <message>
+      <source>in the check set: never trained on, used to compare model versions</source>
+      <translation>在检验集中：从不用于训练，用于比较模型版本</translation>
     </message>
     <message>
       <source>new</source>
@@ -688,8 +856,16 @@
       <translation>搜索文本或名称</translation>
     </message>
     <message>
+      <source>Check set</source>
+      <translation>检验集</translation>
+    </message>
+    <message>
+      <source>model confidence {c}</source>
+      <translation>模型置信度（最低字符）{c}</translation>
+    </message>
+    <message>
       <source>least confident model entity {c}</source>
-      <translation>最低模型置信度 {c}</translation>
+      <translation>最不确定的模型实体 {c}</translation>
     </message>
     <message>
       <source>Reviewed {done} / {total}</source>
@@ -702,10 +878,6 @@
     <message>
       <source>Text</source>
       <translation>文本</translation>
-    </message>
-    <message>
-      <source>Start</source>
-      <translation>起始</translation>
     </message>
     <message>
       <source>End</source>

@@ -1,5 +1,6 @@
-"""Model in the loop through the window: pre-label, correct, review, train in a child process,
-compare versions, roll back; cancel and failure leave the active model; a killed GUI too."""
+"""Model in the loop through the window: pre-label, correct, review, fine-tune the active model in a
+child process, compare versions, activate by hand, roll back; cancel and failure leave the active
+model; a killed GUI too."""
 
 from __future__ import annotations
 
@@ -21,10 +22,11 @@ from madpg_core.domain import LabelSchema, Record, RecordStatus, Span, SpanSourc
 from madpg_core.model.config import PRESETS
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
+from madpg_core.version_scores import CheckScore
 from madpg_gui import settings, workers
 from madpg_gui.demo import create_demo_project, demo_records
 from madpg_gui.main_window import MainWindow
-from madpg_gui.training_process import TrainingProcess, TrainOptions
+from madpg_gui.training_process import TrainingProcess, TrainOptions, activation_reason
 from madpg_gui.widgets.model_panel import ModelPanel
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,11 +126,14 @@ def test_prelabel_correct_review_train_and_roll_back(qtbot, loop_window: MainWin
                for r in after.values() for sp in r.spans)
     assert all(r.status == RecordStatus.PRELABELLED for n, r in after.items() if n != reviewed_name)
 
-    # least confident first: the list follows the weakest model entity; reviewed records go last
+    # least confident first: the list follows the record's least confident character (which also sees
+    # entities the model did not mark), never above its weakest model entity; reviewed records go last
     w.records.order.setCurrentIndex(w.records.order.findData("uncertainty"))
     rows = w.records.model.rows
-    confs = [r.min_confidence for r in rows if r.status != RecordStatus.REVIEWED and r.min_confidence is not None]
-    assert confs == sorted(confs) and rows[-1].status == RecordStatus.REVIEWED
+    confs = [r.confidence for r in rows if r.status != RecordStatus.REVIEWED]
+    assert None not in confs and confs == sorted(confs) and rows[-1].status == RecordStatus.REVIEWED
+    assert all(r.confidence <= r.min_confidence + 1e-4 for r in rows if r.min_confidence is not None
+               and r.status != RecordStatus.REVIEWED)
 
     # correct the least confident model entity of the first listed record, then accept it
     w.show_record(rows[0].id)
@@ -141,10 +146,13 @@ def test_prelabel_correct_review_train_and_roll_back(qtbot, loop_window: MainWin
     w.accept_and_next()
     assert sum(r.status == RecordStatus.REVIEWED for r in _records(demo)) == 2
 
-    # train one epoch in the child process; the dialog shows progress; the new version is listed
+    # fine-tune the active model for one epoch in the child process; the dialog shows the plan and
+    # progress; with 2 reviewed records the check set cannot decide, so the new version stays inactive
     dlg = loop.open_train_dialog()
-    assert dlg.go.isEnabled() and "2 reviewed records: 1 to train on, 1 held out" in dlg.split_info.text()
-    dlg.preset.setCurrentIndex(dlg.preset.findData(TINY))
+    assert dlg.go.isEnabled() and dlg.warm.isChecked() and "Fine-tune v0" in dlg.plan_label.text()
+    assert "on 2 reviewed records" in dlg.plan_label.text() and dlg.activation.currentData() == "never"
+    assert "Only 2 reviewed records" in dlg.check_note.text()
+    dlg.limit_epochs.setChecked(True)
     dlg.epochs.setValue(1)
     dlg.device.setCurrentIndex(dlg.device.findData("cpu"))
     seen: list[dict] = []
@@ -152,16 +160,21 @@ def test_prelabel_correct_review_train_and_roll_back(qtbot, loop_window: MainWin
     with qtbot.waitSignal(loop.training.finished, timeout=TRAIN_TIMEOUT_MS) as done:
         dlg.go.click()
         assert not dlg.go.isEnabled() and dlg.stop.isEnabled()
-    assert done.args[0]["version"] == 1 and done.args[0]["active"]
+    assert done.args[0]["version"] == 1 and not done.args[0]["active"]
     assert seen and seen[-1]["epoch"] == 1 and seen[-1]["step"] == seen[-1]["total_steps"]
-    assert "Version 1 is ready" in dlg.state.text() and dlg.go.isEnabled()
+    assert "Version 1 is ready" in dlg.state.text() and "not activated" in dlg.state.text() and dlg.go.isEnabled()
+    reason = done.args[0].get("reason") or done.args[0]["metrics"]["activation"]["reason"]
+    assert reason and reason in dlg.state.text() and reason in w.statusBar().currentMessage()
     panel = loop.panel
-    assert [v.version for v in panel.versions] == [0, 1] and panel.active_version() == 1
-    assert panel.selected_version() == 1 and "active v1 beside v0" in panel.compare_title.text()
-    assert panel.compare.item(0, 0).text() == "all (micro)" and panel.compare.rowCount() >= 2
-    assert panel.versions[1].train_size == 1 and panel.versions[1].metrics["dev_size"] == 1
+    assert [v.version for v in panel.versions] == [0, 1] and panel.active_version() == 0
+    assert panel.selected_version() == 1 and "v1 beside the active v0" in panel.compare_title.text()
+    assert panel.versions[1].train_size == 2
+    assert panel.versions[1].metrics["mode"] == "warm" and panel.versions[1].metrics["base_version"] == 0
+    assert reason in panel.details.text()
 
-    # roll back to the bundled model
+    # activate it by hand, then roll back to the bundled model
+    panel.activate.click()
+    assert panel.active_version() == 1
     panel.table.selectRow(0)
     assert panel.activate.isEnabled() and panel.activate.text() == "Roll back to v0"
     panel.activate.click()
@@ -275,12 +288,14 @@ def test_training_cancel_and_failure_leave_the_active_model(qtbot, tmp_path: Pat
 
     # a pretrained preset without its folder fails in the child: the reason is shown, nothing changes
     with qtbot.waitSignal(loop.training.failed, timeout=TRAIN_TIMEOUT_MS) as failed:
-        loop.training.start(folder, TrainOptions(preset="madpg", epochs=1, device="cpu"))
+        loop.training.start(folder, TrainOptions(preset="madpg", mode="scratch", epochs=1, device="cpu"))
     assert "pretrained" in failed.args[0]
     assert "Training failed" in w.statusBar().currentMessage()
 
     dlg = loop.open_train_dialog()
-    dlg.preset.setCurrentIndex(dlg.preset.findData(TINY))
+    dlg.preset.setCurrentIndex(dlg.preset.findData(TINY))  # another preset: from scratch
+    assert dlg.scratch.isChecked()
+    dlg.limit_epochs.setChecked(True)
     dlg.epochs.setValue(200)
     dlg.device.setCurrentIndex(dlg.device.findData("cpu"))
     stepping = []
@@ -321,7 +336,7 @@ def test_killing_the_app_during_training_keeps_project_and_model(tmp_path: Path,
                 os.kill(os.getpid(), signal.SIGKILL)
         t.progress.connect(progress)
         t.failed.connect(lambda m: (print("failed", m, flush=True), app.exit(2)))
-        t.start({str(folder)!r}, TrainOptions(preset={TINY!r}, epochs=200, device="cpu"))
+        t.start({str(folder)!r}, TrainOptions(preset={TINY!r}, mode="scratch", epochs=200, device="cpu"))
         sys.exit(app.exec())
     """)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
@@ -358,52 +373,93 @@ def _alive(pid: int) -> bool:
 # ---------------------------------------------------------------- widgets without a model
 
 
-def _mv(version: int, f1: float | None, active: bool) -> object:
-    metrics = None if f1 is None else {"micro": {"precision": f1, "recall": f1, "f1": f1, "support": 4},
-                                       "per_type": {"Drug": {"precision": f1, "recall": 1.0, "f1": f1, "support": 4}}}
+def _mv(version: int, active: bool, metrics: dict | None = None) -> repo.ModelVersion:
     return repo.ModelVersion(version, version, f"models/v{version}", "madpg-lite", 10 * version, metrics,
                              "2025-01-02T03:04:05", active)
 
 
+def _score(version: int, f1: float, per_type: dict[str, float]) -> CheckScore:
+    return CheckScore(version, "key1", 40, f1, f1 - 0.05, f1 + 0.04,
+                      {t: {"precision": v, "recall": v, "f1": v, "support": 10} for t, v in per_type.items()}, ())
+
+
 def test_versions_panel_compares_with_the_active_version(qtbot) -> None:  # noqa: ANN001
+    """Like with like: every score in the panel is on the project's current check set."""
     panel = ModelPanel()
     qtbot.addWidget(panel)
     asked: list[int] = []
     panel.activateRequested.connect(asked.append)
-    panel.set_versions([_mv(0, None, False), _mv(1, 0.5, True), _mv(2, 0.8, False)], select=2)
-    assert panel.table.item(1, 0).text().startswith("●") and panel.table.item(2, 3).text() == "80.0"
+    card = {"micro": {"precision": 0.76, "recall": 0.79, "f1": 0.777, "support": 639}, "per_type": {}}
+    kept = {"check": {"key": "key1"}, "mode": "warm", "base_version": 1,
+            "activation": {"activated": False, "reason": "v2 kept inactive: 71.2 vs 74.0 for v1 on 40 check records"},
+            "micro": {"f1": 0.99}}  # an old own-dev score: never shown
+    versions = [_mv(0, False, card), _mv(1, True), _mv(2, False, kept), _mv(3, False)]
+    scores = {0: _score(0, 0.5, {"Disease": 0.4, "Symptom": 0.6}), 1: _score(1, 0.74, {"Disease": 0.7, "Symptom": 0.8}),
+              2: _score(2, 0.712, {"Disease": 0.75, "Symptom": 0.6})}
+    panel.set_versions(versions, select=2, scores=scores, check_size=40)
+    assert panel.table.item(1, 0).text().startswith("●") and "same 40 reviewed records" in panel.check_title.text()
+    col = [panel.table.item(r, 3).text() for r in range(4)]
+    assert col == ["50.0 (45.0–54.0)", "74.0 (69.0–78.0)", "71.2 (66.2–75.2)", "not scored on the current check set"]
+    assert "77.7" not in "".join(col) and "99.0" not in "".join(col)  # other exams stay out of the column
+    assert panel.table.item(2, 1).text() == "madpg-lite, fine-tuned from v1"
+    assert "v2 kept inactive" in panel.table.item(2, 0).toolTip() and "v2 kept inactive" in panel.details.text()
+
+    # v2 beside the active v1, type by type, on the same check records
     assert "v2 beside the active v1" in panel.compare_title.text()
-    assert [panel.compare.item(1, c).text() for c in range(7)] == ["Drug", "80.0", "100.0", "80.0", "50.0", "100.0", "50.0"]
+    rows = [[panel.compare.item(r, c).text() for c in range(5)] for r in range(panel.compare.rowCount())]
+    assert rows == [["all (micro)", "20", "71.2", "74.0", "-2.8"], ["Disease", "10", "75.0", "70.0", "+5.0"],
+                    ["Symptom", "10", "60.0", "80.0", "-20.0"]]
+    assert "95 % interval 66.2–75.2" in panel.details.text() and "40 records" in panel.details.text()
     assert panel.activate.text() == "Activate v2"
     panel.activate.click()
+
+    # a version with no score on the current check set says so instead of a number
+    panel.table.selectRow(3)
+    assert "v3: not scored on the current check set" in panel.compare_title.text()
+    assert [panel.compare.item(0, c).text() for c in (2, 3)] == ["–", "74.0"]
+    # the bundled model's card score appears only in the details, labelled as another exam
     panel.table.selectRow(0)
-    assert panel.activate.text() == "Roll back to v0" and "no scores" in panel.compare_title.text()
+    assert panel.activate.text() == "Roll back to v0"
+    assert "cEHRNER dev" in panel.details.text() and "77.7" in panel.details.text()
+    assert "not comparable" in panel.details.text()
     panel.table.selectRow(1)
     assert not panel.activate.isEnabled() and "active v1 beside v0" in panel.compare_title.text()
     assert asked == [2]
+
+    panel.set_versions(versions, scores={}, check_size=0)  # no check set yet
+    assert "No check set yet" in panel.check_title.text()
+    assert all(panel.table.item(r, 3).text() == "not scored on the current check set" for r in range(4))
 
 
 def test_train_dialog_offers_pretrained_presets_only_with_a_folder(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
     from madpg_gui.dialogs.train_dialog import TrainDialog
 
-    dlg = TrainDialog(TrainingProcess(), tmp_path, reviewed=1)
-    qtbot.addWidget(dlg)
-    names = [dlg.preset.itemData(i) for i in range(dlg.preset.count())]
-    assert names[0] == "madpg-lite" and "madpg" not in names and not dlg.go.isEnabled()
-    assert "at least 2 reviewed records" in dlg.split_info.text()
-    assert dlg.epochs.value() == PRESETS["madpg-lite"]["epochs"]
-    saved: list[str] = []
-    dlg.pretrainedChanged.connect(saved.append)
-    dlg.pretrained.setText(str(tmp_path))
-    dlg._pretrained_edited()
-    names = [dlg.preset.itemData(i) for i in range(dlg.preset.count())]
-    assert "madpg" in names and saved == [str(tmp_path)]
-    dlg.preset.setCurrentIndex(dlg.preset.findData("madpg"))
-    dlg.set_reviewed(40)
-    assert dlg.go.isEnabled() and "34 to train on, 6 held out" in dlg.split_info.text()
-    args = dlg.options().arguments(tmp_path)
-    assert args[:3] == [str(tmp_path), "--preset", "madpg"] and args[args.index("--pretrained") + 1] == str(tmp_path)
-    assert "--progress-json" in args
+    folder = _reviewed_project(tmp_path / "p", n=1)
+    with Project.open(folder) as p:
+        dlg = TrainDialog(TrainingProcess(), p)
+        qtbot.addWidget(dlg)
+        dlg.refresh_plan()
+        names = [dlg.preset.itemData(i) for i in range(dlg.preset.count())]
+        assert names[0] == "madpg-lite" and "madpg" not in names and not dlg.go.isEnabled()
+        assert "at least 2 reviewed records" in dlg.plan_warnings.text()
+        assert dlg.epochs.value() == PRESETS["madpg-lite"]["epochs"] and not dlg.epochs.isEnabled()
+        saved: list[str] = []
+        dlg.pretrainedChanged.connect(saved.append)
+        dlg.pretrained.setText(str(tmp_path))
+        dlg._pretrained_edited()
+        names = [dlg.preset.itemData(i) for i in range(dlg.preset.count())]
+        assert "madpg" in names and saved == [str(tmp_path)]
+        dlg.preset.setCurrentIndex(dlg.preset.findData("madpg"))
+        assert dlg.scratch.isChecked()  # not the active version's preset: from scratch
+        with p.transaction() as s:
+            for i in range(39):
+                repo.add_record(s, Record(f"第{i}例，胸闷。", name=f"x{i}", status=RecordStatus.REVIEWED))
+        dlg.refresh_plan()
+        assert dlg.go.isEnabled() and "on 32 reviewed records" in dlg.plan_label.text()
+        assert "8 check records" in dlg.plan_label.text()
+        args = dlg.options().arguments(tmp_path)
+        assert args[0] == str(tmp_path) and args[args.index("--preset") + 1] == "madpg" and "--from-scratch" in args
+        assert args[args.index("--pretrained") + 1] == str(tmp_path) and "--progress-json" in args
 
 
 def test_training_process_reads_events_and_exit_codes(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
@@ -416,7 +472,8 @@ def test_training_process_reads_events_and_exit_codes(qtbot, tmp_path: Path) -> 
         print(json.dumps({"event": "progress", "epoch": 1, "step": 1, "total_steps": 2, "loss": 1.5,
                           "dev_f1": None, "message": "epoch 1/1"}), flush=True)
         if mode == "ok":
-            print(json.dumps({"event": "finished", "version": 3, "metrics": {}, "active": True}))
+            print(json.dumps({"event": "finished", "version": 3, "metrics": {}, "active": True,
+                              "reason": "v3 activated: 74.0 vs 71.2 for v2 on 40 check records"}))
         elif mode == "cancel":
             print(json.dumps({"event": "cancelled", "message": "training cancelled"})); sys.exit(3)
         elif mode == "fail":
@@ -429,7 +486,8 @@ def test_training_process_reads_events_and_exit_codes(qtbot, tmp_path: Path) -> 
     proc.prefix = [str(fake)]
     got: list[dict] = []
     proc.progress.connect(got.append)
-    for mode, signal_, check in [("ok", proc.finished, lambda a: a[0]["version"] == 3),
+    for mode, signal_, check in [("ok", proc.finished, lambda a: a[0]["version"] == 3
+                                  and activation_reason(a[0]).startswith("v3 activated")),
                                  ("cancel", proc.cancelled, lambda a: a[0] == "training cancelled"),
                                  ("fail", proc.failed, lambda a: a[0] == "训练需要更多记录"),
                                  ("crash", proc.failed, lambda a: "Traceback: boom" in a[0])]:

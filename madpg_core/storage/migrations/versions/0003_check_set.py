@@ -1,4 +1,4 @@
-"""The check set (record roles) and the model versions' scores on it.
+"""The check set (record roles), the model versions' scores on it, and records' model confidence.
 
 Revision ID: 0003
 Revises: 0002
@@ -14,6 +14,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("records") as batch:
+        batch.add_column(sa.Column("confidence", sa.Float))
     op.create_table(
         "record_roles",
         sa.Column("record_id", sa.Integer, sa.ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
@@ -36,3 +38,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("check_scores")
     op.drop_table("record_roles")
+    with op.batch_alter_table("records") as batch:
+        batch.drop_column("confidence")
