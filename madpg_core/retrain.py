@@ -11,7 +11,6 @@ the training-run row says why.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import shutil
@@ -27,6 +26,7 @@ from madpg_core.prelabel import project_parser
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_core.storage.repo import ModelVersion
+from madpg_core.train.warm_recipe import WARM_RECIPE, pieces, warm_epochs
 
 MIN_REVIEWED = 2  # training records, at the least
 MIN_FOR_CHECK = 20  # fewer reviewed records: the check set (a fifth of them) cannot tell versions apart
@@ -34,17 +34,11 @@ DEFAULT_MINUTES = 5.0
 ACTIVATE_CHOICES = ("if-better", "always", "never")
 MODES = ("warm", "scratch")
 SCRATCH_PRESET = "madpg-lite"
-# A warm start plans about this many optimiser steps (the epochs follow from the data, 3 to 150).
-# On CMeEE, 100 reviewed records (benchmarks/RESULTS.md §7): 60 epochs 31.1 test F1, 150 epochs 33.1,
-# at 2 CPU-min; 200 records still fit well inside the 5-minute default budget.
-WARM_STEPS = 1000
-WARM_EPOCHS = (3, 150)
-# The preset's own learning rate (2e-3 tried against 1e-3: 28.4 vs 25.4 at 21 epochs), with a tenth
-# of the steps as warmup so the first updates (new tags, new rows) do not tear what the model knew.
-WARM_RECIPE = {"warmup_ratio": 0.1}
 # Measured on a 2-core Xeon, one torch thread: CPU seconds per character per epoch of madpg-lite
 # training (CMeEE 1.4e-4, cEHRNER 2.3e-4), per character parsed, and to load and score a version
-# on the check set. A GPU trains about ten times faster (RESULTS.md §3b).
+# on the check set. A GPU is only about twice as fast for a warm start of 100-200 short records
+# (an H200: 66 s against about 130 CPU-s, RESULTS.md §8): batches of 16 pieces are launch-bound.
+GPU_SPEEDUP = 2.0
 SECONDS_PER_CHAR_EPOCH = 2e-4
 SECONDS_PER_PARSED_CHAR = 1.2e-4
 SECONDS_PER_SCORING = 4.0
@@ -128,16 +122,6 @@ def _mode_and_preset(project: Project, request: TrainRequest) -> tuple[str, str,
     return "warm", active.preset, active
 
 
-def _pieces(records: Sequence[Record], piece_chars: int = 128) -> int:
-    return sum(max(1, math.ceil(len(r.text) / piece_chars)) for r in records)
-
-
-def warm_epochs(n_pieces: int, batch_size: int = 16) -> int:
-    steps = max(1, math.ceil(n_pieces / batch_size))
-    lo, hi = WARM_EPOCHS
-    return max(lo, min(hi, math.ceil(WARM_STEPS / steps)))
-
-
 def plan(project: Project, request: TrainRequest) -> Plan:
     """The run ``request`` would make now: data, epochs, an estimate of its time. Writes nothing."""
     from madpg_core.model.config import PRESETS, ModelConfig
@@ -149,14 +133,14 @@ def plan(project: Project, request: TrainRequest) -> Plan:
     replay = replay_records(request, project.schema().names, len(parts.train))
     chars = sum(len(r.text) for r in parts.train + replay)
     preset_epochs = int(PRESETS[preset].get("epochs", ModelConfig.epochs))
-    epochs = request.epochs or (warm_epochs(_pieces(parts.train + replay)) if mode == "warm" else preset_epochs)
+    epochs = request.epochs or (warm_epochs(pieces(parts.train + replay)) if mode == "warm" else preset_epochs)
     with project.reading() as s:
         n_versions = len(repo.list_model_versions(s))
     # parses are counted as if none were cached: an over-estimate on a project's second run
     est = (chars * epochs * SECONDS_PER_CHAR_EPOCH + (chars + sum(len(r.text) for r in parts.check))
            * SECONDS_PER_PARSED_CHAR + (n_versions + 1) * SECONDS_PER_SCORING)
     if request.device == "cuda" or (request.device is None and _cuda()):
-        est /= 10
+        est /= GPU_SPEEDUP
     budget = request.minutes * 60 if request.minutes else None
     warnings = []
     n_reviewed = len(parts.train) + len(parts.check)
@@ -239,7 +223,7 @@ def train_from_project(project: Project, request: TrainRequest, *,
         if mode == "warm":
             assert active is not None
             if request.epochs is None:
-                overrides["epochs"] = warm_epochs(_pieces(train))
+                overrides["epochs"] = warm_epochs(pieces(train))
             for k in ("pretrained_path", "image_weights"):
                 overrides.pop(k, None)  # the checkpoint carries its own weights
             initial, _ = warm_model(registry.resolve(project, active), project.schema().names, train,

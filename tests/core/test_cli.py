@@ -57,16 +57,21 @@ def test_train_prelabel_and_models_on_a_project(tmp_path: Path, capsys: pytest.C
     (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     main(["import", str(proj), "-f", "jsonl", str(tmp_path / "d.jsonl")])
     capsys.readouterr()
+    assert main(["train", str(proj), "--preset", "madpg-tiny", "--plan"]) == 0
+    err = capsys.readouterr().err
+    assert "Train madpg-tiny from scratch on 5 reviewed records; score on 1 check records" in err
+    assert "warning: Only 6 reviewed records" in err and not (proj / "models").exists()
     assert main(["train", str(proj), "--preset", "madpg-tiny", "--epochs", "1", "--device", "cpu",
                  "--progress-json"]) == 0
     events = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
-    assert events[-1]["event"] == "finished" and events[-1]["version"] == 1
+    assert events[0]["event"] == "plan" and events[0]["n_check"] == 1
+    assert events[-1]["event"] == "finished" and events[-1]["version"] == 1 and events[-1]["reason"]
     assert any(e["event"] == "progress" for e in events)
     assert main(["prelabel", str(proj), "--device", "cpu"]) == 0
     assert "pre-labelled 1 records with v1" in capsys.readouterr().out
     assert main(["models", str(proj)]) == 0
     out = capsys.readouterr().out
-    assert "madpg-tiny" in out and "*" in out
+    assert "madpg-tiny" in out and "*" in out and "check set: 1 records" in out
 
 
 def test_train_on_files_names_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
