@@ -100,6 +100,7 @@ class ModelLoop(QObject):
         self.act_unreviewed = w.add_action(m, tr("Pre-label all unreviewed records"), self.prelabel_unreviewed)
         m.addSeparator()
         self.act_train = w.add_action(m, tr("Train…"), self.open_train_dialog)
+        self.act_score = w.add_action(m, tr("Score versions on the check set"), self.score_versions)
         m.addSeparator()
         m.addAction(self.dock.toggleViewAction())
         w.menus["view"].addAction(self.dock.toggleViewAction())
@@ -219,13 +220,49 @@ class ModelLoop(QObject):
         self.worker, self.thread = None, None
         self._live.stop()
         self.prelabel_bar.hide()
-        for a in (self.act_current, self.act_selected, self.act_unreviewed):
+        for a in (self.act_current, self.act_selected, self.act_unreviewed, self.act_score):
             a.setEnabled(self.project is not None)
         self.w.message(message)
         self.w.records.refresh()
         ann = self.w.ann
         if ann is not None and ann.record_id is not None and (self._job_ids is None or ann.record_id in self._job_ids):
             ann.load(ann.record_id)  # show the new model spans of the open record
+
+    # ---------------------------------------------------------------- scoring
+
+    def score_versions(self) -> None:
+        """Score the versions the panel shows as "not scored" (one background job at a time: it
+        shares the pre-labelling worker's slot and status-bar indicator)."""
+        if self.project is None:
+            return
+        if self.is_prelabelling():
+            self.w.message(tr("Pre-labelling is already running"))
+            return
+        if not check_set.check_ids(self.project):
+            self.w.message(tr("No check set yet: it is drawn the first time the project trains."))
+            return
+        device = None if self.w.prefs.device in ("", "auto") else self.w.prefs.device
+        self._job_ids = set()  # scoring changes no record
+        self.worker = workers.TaskWorker(workers.score_task(self.project, device))
+        self.worker.progress.connect(self._prelabel_progress)
+        self.worker.finished.connect(self._score_finished)
+        self.worker.failed.connect(self._score_failed)
+        self.worker.cancelled.connect(self._score_cancelled)
+        self.prelabel_bar.begin(tr("Scoring versions"))
+        for a in (self.act_current, self.act_selected, self.act_unreviewed, self.act_score):
+            a.setEnabled(False)
+        self.thread = workers.start(self.worker, self)
+
+    def _score_finished(self, n: object) -> None:
+        self._prelabel_ended(tr("{n} versions are scored on the current check set").format(n=n))
+        self.refresh_versions()
+
+    def _score_failed(self, message: str) -> None:
+        self._prelabel_ended(tr("Scoring failed: {m}").format(m=message))
+
+    def _score_cancelled(self) -> None:
+        self._prelabel_ended(tr("Scoring cancelled; the versions scored so far keep their scores."))
+        self.refresh_versions()
 
     # ---------------------------------------------------------------- training
 

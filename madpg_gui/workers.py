@@ -115,3 +115,25 @@ def prelabel_task(project: object, record_ids: Sequence[int] | None, cache: Pred
         return prelabel(project, ids, predictor, f"v{version.version}", on_progress=on_progress, stop=stop)
 
     return run
+
+
+def score_task(project: object, device: str | None = None) -> Task:
+    """A task that scores every model version not yet scored on the project's current check set
+    (after a check record's spans were corrected, or for versions trained before it grew). Its
+    result is the number of versions with a score."""
+
+    def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
+        from madpg_core import registry, version_scores
+
+        numbers = [v.version for v in registry.versions(project)]
+        done = set(version_scores.stored_scores(project))
+        todo = [n for n in numbers if n not in done]
+        on_progress(0, len(todo))
+        for k, number in enumerate(todo):
+            if stop.is_set():
+                raise Cancelled("scoring cancelled")
+            version_scores.score_versions(project, [number], device=device, stop=stop)
+            on_progress(k + 1, len(todo))
+        return len(version_scores.stored_scores(project))
+
+    return run

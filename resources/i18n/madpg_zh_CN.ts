@@ -616,8 +616,20 @@
       <translation>训练…</translation>
     </message>
     <message>
+      <source>Score versions on the check set</source>
+      <translation>在检验集上为各版本评分</translation>
+    </message>
+    <message>
       <source>Pre-labelling</source>
       <translation>正在预标注</translation>
+    </message>
+    <message>
+      <source>Scoring versions</source>
+      <translation>正在评分</translation>
+    </message>
+    <message>
+      <source>Scoring cancelled; the versions scored so far keep their scores.</source>
+      <translation>评分已取消；已评分的版本保留其分数。</translation>
     </message>
     <message>
       <source>Training is running</source>
@@ -648,6 +660,10 @@
       <translation>已预标注 {n} 条记录：模型实体 {k} 个</translation>
     </message>
     <message>
+      <source>No check set yet: it is drawn the first time the project trains.</source>
+      <translation>尚无检验集：项目第一次训练时抽取。</translation>
+    </message>
+    <message>
       <source>Training: epoch {e}</source>
       <translation>训练中：第 {e} 轮</translation>
     </message>
@@ -670,6 +686,14 @@
     <message>
       <source>Pre-labelling cancelled after {d} of {t} records; those stay labelled.</source>
       <translation>预标注已在完成 {d}/{t} 条记录后取消；已完成的标注保留。</translation>
+    </message>
+    <message>
+      <source>{n} versions are scored on the current check set</source>
+      <translation>{n} 个版本已在当前检验集上评分</translation>
+    </message>
+    <message>
+      <source>Scoring failed: {m}</source>
+      <translation>评分失败：{m}</translation>
     </message>
     <message>
       <source>{n} reviewed records left as they were</source>

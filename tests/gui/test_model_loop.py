@@ -500,3 +500,23 @@ def test_training_process_reads_events_and_exit_codes(qtbot, tmp_path: Path) -> 
         assert check(blocker.args), (mode, blocker.args)
         qtbot.waitUntil(lambda: not proc.is_running())
     assert len(got) == 4 and got[0]["loss"] == 1.5
+
+
+def test_score_versions_fills_the_panel_on_the_current_check_set(qtbot, loop_window: MainWindow, demo: Path) -> None:  # noqa: ANN001
+    from madpg_core import check_set, version_scores
+
+    w, loop = loop_window, loop_window.model_loop
+    loop.score_versions()
+    assert "No check set yet" in w.statusBar().currentMessage()  # nothing trained: nothing to score on
+    with Project.open(demo) as p:
+        with p.transaction() as s:
+            for rid in repo.record_ids(s):
+                repo.set_status(s, rid, RecordStatus.REVIEWED)
+        check_set.split(p, assign=True)  # what the first training run does
+        assert check_set.check_ids(p) and version_scores.stored_scores(p) == {}
+    loop.refresh_versions()
+    assert loop.panel.scores == {}
+    loop.act_score.trigger()
+    _wait_prelabel(qtbot, w)
+    assert "1 versions are scored on the current check set" in w.statusBar().currentMessage()
+    assert set(loop.panel.scores) == {0} and loop.panel.scores[0].n_records == len(check_set.check_ids(loop.project))
