@@ -18,11 +18,14 @@ from madpg_core.storage import check_repo, repo
 from madpg_core.storage.project import Project
 from madpg_core.train.metrics import bootstrap_interval, paired_bootstrap, record_counts, score_spans
 
-# A new version replaces the active one only when it is better on this share of paired record
-# resamples of the check set: a one-sided test at 90 %, strict enough that a lucky draw of a few
-# check records does not swap a good model for a worse one, loose enough that a real gain of a few
-# points on 20–40 check records passes.
-CONFIDENCE = 0.9
+# A new version replaces the active one only when it has the higher F1 on the check set and is
+# better on this share of paired record resamples: a one-sided test at 80 %. At 90 % (the first
+# run of benchmarks/loop.py, RESULTS.md §8) the loop stalled: on CMeEE the active model stayed the
+# same for 125 of 200 reviewed records while versions trained on more data gained 1-5 points on
+# 20-40 check records (better in 61-82 % of resamples) and, without any rule, each version trained
+# on more data scored higher on the test part (31.3, 36.0, 38.8 at 40, 80, 160 records). A version
+# trained on a superset of the data is better more often than not, which is why 80 % is enough.
+CONFIDENCE = 0.8
 MIN_CHECK_RECORDS = 4  # below this no comparison means anything (fewer than ~20 reviewed records)
 
 

@@ -24,11 +24,11 @@ def test_a_worse_version_is_kept_inactive() -> None:
 
 
 def test_a_gain_within_noise_is_not_enough() -> None:
-    # the same on 19 of 20 records, one more entity found on one record: a lucky draw, not a better model
+    # two entities more on one record, one fewer on another: a net gain that one resample in three loses
     old = [(2, 4, 4)] * 20
-    new = [(3, 4, 4)] + [(2, 4, 4)] * 19
+    new = [(4, 4, 4), (1, 4, 4)] + [(2, 4, 4)] * 18
     d = decide(_score(2, new), _score(1, old), "v2", "v1")
-    assert not d.activate and "within noise" in d.reason and d.p_better is not None and d.p_better < 0.9
+    assert not d.activate and "within noise" in d.reason and d.p_better is not None and d.p_better < 0.8
 
 
 def test_too_few_check_records_and_the_policies() -> None:
