@@ -64,10 +64,9 @@ def split(project: Project, seed: int = 42, *, assign: bool = True) -> Split:
 
 def assigned_check(project: Project) -> list[Record]:
     """The reviewed records that already are in the check set (nothing assigned, nothing written)."""
-    with project.reading() as s:
-        ids = check_repo.check_ids(s)
-        return [r for r in repo.iter_records(s, status=[RecordStatus.REVIEWED], image_root=project.image_root)
-                if r.id in ids]
+    with project.reading() as s:  # by id: the versions panel asks on every refresh, the project may be large
+        records = [repo.get_record(s, i, project.image_root) for i in sorted(check_repo.check_ids(s))]
+    return [r for r in records if r.status == RecordStatus.REVIEWED]
 
 
 def check_ids(project: Project) -> set[int]:
