@@ -15,6 +15,7 @@ import os
 import random
 import shutil
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -42,6 +43,7 @@ GPU_SPEEDUP = 2.0
 SECONDS_PER_CHAR_EPOCH = 2e-4
 SECONDS_PER_PARSED_CHAR = 1.2e-4
 SECONDS_PER_SCORING = 4.0
+SECONDS_PER_CHECK_RECORD = 0.05  # predicting one check record, parse cached
 REPLAY_MIN = 100  # a replay corpus adds this many records, or as many as the project trains on
 
 
@@ -204,6 +206,8 @@ def train_from_project(project: Project, request: TrainRequest, *,
     from madpg_core.train.loop import fit
     from madpg_core.train.warm_start import warm_model
 
+    started = time.monotonic()
+    deadline = started + request.minutes * 60 if request.minutes else None
     mode, preset, active = _mode_and_preset(project, request)
     n_train = len(check_set.split(project, request.seed, assign=False).train)
     if n_train < MIN_REVIEWED:  # checked before any role is stored: a refused run changes nothing
@@ -236,7 +240,7 @@ def train_from_project(project: Project, request: TrainRequest, *,
         result = fit(cfg, train, [], on_progress=on_progress, stop=stop, parser=parser, out_dir=staged,
                      version=f"v{next_version}", device=request.device, initial=initial,
                      feature_cache_dir=project.folder / "cache" / "features",
-                     time_budget_s=request.minutes * 60 if request.minutes else None)
+                     time_budget_s=_training_budget(deadline, len(parts.check)))
         decision, new_score = _judge(project, result.model, parts.check, active, next_version, request, parser, stop)
         metrics = {"check": new_score.as_dict() if new_score else None,
                    "activation": {"activated": decision.activate, "reason": decision.reason},
@@ -260,7 +264,7 @@ def train_from_project(project: Project, request: TrainRequest, *,
         version_scores.save(project, replace(new_score, version=version.version))
     with project.transaction() as s:
         repo.finish_training_run(s, run_id, "finished", decision.reason, version.id)
-    _score_the_rest(project, request.device, stop)
+    _score_the_rest(project, request.device, stop, deadline)
     return version
 
 
@@ -289,13 +293,27 @@ def _judge(project: Project, model: Any, check: list[Record], active: ModelVersi
     return version_scores.decide(new, old, name, old_name, request.activate), new
 
 
-def _score_the_rest(project: Project, device: str | None, stop: threading.Event | None) -> None:
+def _training_budget(deadline: float | None, n_check: int) -> float | None:
+    """Seconds left for training when the new and the active version must still be scored on the
+    check set before the deadline: the budget the user gave is for the whole run."""
+    if deadline is None:
+        return None
+    reserve = 2 * (SECONDS_PER_SCORING + n_check * SECONDS_PER_CHECK_RECORD)
+    return max(1.0, deadline - time.monotonic() - reserve)
+
+
+def _score_the_rest(project: Project, device: str | None, stop: threading.Event | None,
+                    deadline: float | None) -> None:
     """Score older versions on the (possibly grown) check set, so the versions panel compares like
-    with like. Best effort: the run itself is finished and registered."""
-    from madpg_core import version_scores
+    with like, one by one while the budget lasts (Model ▸ Score versions does the rest). Best
+    effort: the run itself is finished and registered."""
+    from madpg_core import registry, version_scores
 
     try:
-        version_scores.score_versions(project, device=device, stop=stop)
+        for v in registry.versions(project):
+            if deadline is not None and time.monotonic() + SECONDS_PER_SCORING > deadline:
+                return
+            version_scores.score_versions(project, [v.version], device=device, stop=stop)
     except (Cancelled, MadpgError):
         pass
 

@@ -165,3 +165,9 @@ def test_a_replay_corpus_joins_every_run_without_foreign_types(project: Project,
 
     sample = replay_records(request, ["Symptom", "Organ"], 8)
     assert len(sample) == 30 and all(s.label == "Symptom" for r in sample for s in r.spans)
+
+
+def test_the_time_budget_covers_the_whole_run(project: Project) -> None:
+    # 3 seconds for everything: training stops early to leave time to score on the check set
+    version = train_from_project(project, TrainRequest(preset="madpg-tiny", epochs=1000, device="cpu", minutes=0.05))
+    assert 1 <= version.metrics["epochs"] < 1000 and version.metrics["check"]["n_records"] == 2
