@@ -125,7 +125,8 @@ def _mode_and_preset(project: Project, request: TrainRequest) -> tuple[str, str,
 
 
 def plan(project: Project, request: TrainRequest) -> Plan:
-    """The run ``request`` would make now: data, epochs, an estimate of its time. Writes nothing."""
+    """The run ``request`` would make now: data, epochs, an estimate of its time. It assigns no
+    check-set roles and trains nothing (it may register the bundled model, as listing versions does)."""
     from madpg_core.model.config import PRESETS, ModelConfig
 
     mode, preset, active = _mode_and_preset(project, request)

@@ -11,7 +11,7 @@ import pytest
 from madpg_core import check_set, registry
 from madpg_core.domain import LabelSchema, Record, RecordStatus, Span
 from madpg_core.errors import Cancelled, MadpgError
-from madpg_core.retrain import ReplaySource, TrainRequest, plan, train_from_project
+from madpg_core.retrain import ReplaySource, TrainRequest, plan, replay_records, train_from_project
 from madpg_core.storage import check_repo, repo
 from madpg_core.storage.project import Project
 
@@ -158,11 +158,8 @@ def test_a_replay_corpus_joins_every_run_without_foreign_types(project: Project,
     request = TrainRequest(preset="madpg-tiny", epochs=1, device="cpu", minutes=None,
                            replay=(ReplaySource("jsonl", str(tmp_path / "replay.jsonl")),))
     assert plan(project, request).n_replay == 30
-    train_from_project(project, request)
-    params = [r for r in _runs(project)][-1]
-    assert params["status"] == "finished"
-    from madpg_core.retrain import replay_records
-
+    version = train_from_project(project, request)
+    assert _runs(project)[-1]["status"] == "finished" and version.train_size == 8 + 30
     sample = replay_records(request, ["Symptom", "Organ"], 8)
     assert len(sample) == 30 and all(s.label == "Symptom" for r in sample for s in r.spans)
 
