@@ -135,7 +135,6 @@ class TrainDialog(QDialog):
         form.addRow(tr("Time budget"), self.minutes)
         form.addRow(tr("Device"), self.device)
         form.addRow(tr("Activate the new version"), self.activation)
-        form.addRow(self.check_note)
         self.advanced = QGroupBox(tr("Advanced"))
         QHBoxLayout(self.advanced).addWidget(_row(self.limit_epochs, self.epochs, stretch_last=False))
         self.plan_label = QLabel(wordWrap=True)
@@ -154,6 +153,8 @@ class TrainDialog(QDialog):
         self.close_.clicked.connect(self.hide)
         lay = QVBoxLayout(self)
         lay.addLayout(form)
+        # Not a form row: a form row kept its first height and cut the wrapped text off (seen under Xvfb).
+        lay.addWidget(self.check_note)
         lay.addWidget(self.replay)
         lay.addWidget(self.advanced)
         lay.addWidget(self.plan_label)
