@@ -279,6 +279,8 @@ def _judge(project: Project, model: Any, check: list[Record], active: ModelVersi
     if not check:
         if request.activate == "always":
             return version_scores.Decision(True, f"{name} activated (asked for; no check records to compare on)"), None
+        if active is None and request.activate != "never":  # nothing to lose: a model beats none
+            return version_scores.Decision(True, f"{name} activated: there was no active model"), None
         return version_scores.Decision(False, f"{name} not activated: no check records yet (review more "
                                               "records); you can activate it by hand"), None
     key = check_set.check_key(check)

@@ -127,6 +127,16 @@ def test_cancel_and_failure_keep_the_active_model(project: Project, monkeypatch:
     assert not list((project.folder / "models").glob(".staging-*"))
 
 
+def test_without_any_model_even_a_first_run_without_check_records_becomes_active(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(registry, "default_model_dir", lambda: tmp_path / "no-bundled-model")
+    with Project.create(tmp_path / "q", LabelSchema.from_names(["Symptom", "Organ"])) as p:
+        _add(p, 2)  # a fifth of 2 rounds to no check record
+        version = train_from_project(p, TINY)
+        assert version.active and version.metrics["check"] is None
+        assert version.metrics["activation"]["reason"] == "v1 activated: there was no active model"
+
+
 def test_too_few_reviewed_records_change_nothing(tmp_path: Path) -> None:
     with Project.create(tmp_path / "q") as p:
         _add(p, 1)
