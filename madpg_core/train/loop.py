@@ -173,7 +173,8 @@ def fit(
                 if state.offer(model, epoch, f1, scores) and out_dir is not None:
                     # Keep the best model on disk as it improves, marked incomplete until fit ends.
                     _save(model, state, out_dir, version, started, complete=False)
-            state.history.append({"epoch": epoch, "loss": loss, "dev_f1": f1 if scores else None, "seconds": time.monotonic() - started,
+            state.history.append({"epoch": epoch, "loss": loss, "dev_f1": f1 if scores else None,
+                                  "seconds": time.monotonic() - started,
                                   "cpu_seconds": time.process_time() - cpu_started})
             log.info("epoch %d loss %.4f dev F1 %.4f", epoch, loss, f1)
             if scores is not None:
@@ -260,7 +261,8 @@ def _finish(model: MADPG, best: _Best, out_dir: Path | None, version: str,
     seconds = time.monotonic() - started
     if out_dir is not None:
         _save(model, best, out_dir, version, started, complete)
-    return TrainResult(model, max(best.f1, 0.0) if best.scores else 0.0, best.epoch, best.scores, best.history, seconds)
+    best_f1 = max(best.f1, 0.0) if best.scores else 0.0  # without dev, best.f1 is an epoch number
+    return TrainResult(model, best_f1, best.epoch, best.scores, best.history, seconds)
 
 
 def _save(model: MADPG, best: _Best, out_dir: Path, version: str, started: float, complete: bool) -> None:
