@@ -70,8 +70,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from madpg_core.formats import import_into, load_type_map
+    from madpg_core.formats import load_type_map
     from madpg_core.storage.project import Project
+    from madpg_core.transfer import import_into
 
     type_map = load_type_map(args.map) if args.map else None
     with Project.open(args.project) as project, progress_bar("importing") as bar:
@@ -85,8 +86,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from madpg_core.formats import export_project
     from madpg_core.storage.project import Project
+    from madpg_core.transfer import export_project
 
     with Project.open(args.project) as project, progress_bar("exporting") as bar:
         n = export_project(project, args.out, args.format, args.status, on_progress=bar)

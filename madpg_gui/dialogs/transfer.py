@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from madpg_core import formats
+from madpg_core import formats, transfer
 from madpg_core.storage.project import Project
 from madpg_gui import workers
 from madpg_gui.i18n import tr
@@ -166,7 +166,7 @@ class ImportDialog(_TransferDialog):
 
         def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
             type_map = formats.load_type_map(map_path) if map_path else None
-            return formats.import_into(project, path, fmt, type_map, on_progress=on_progress, stop=stop)
+            return transfer.import_into(project, path, fmt, type_map, on_progress=on_progress, stop=stop)
 
         return run
 
@@ -212,7 +212,7 @@ class ExportDialog(_TransferDialog):
         project = self.project
 
         def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
-            return formats.export_project(project, out, fmt, status, on_progress=on_progress, stop=stop)
+            return transfer.export_project(project, out, fmt, status, on_progress=on_progress, stop=stop)
 
         return run
 

@@ -7,9 +7,10 @@ import pytest
 
 from madpg_core.domain import LabelSchema, Record, RecordStatus, Span
 from madpg_core.errors import FormatError, MadpgError
-from madpg_core.formats import export_project, import_into, load_type_map, read_records
+from madpg_core.formats import load_type_map, read_records
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
+from madpg_core.transfer import export_project, import_into
 
 CEHRNER_TYPES = ["疾病和诊断", "症状", "解剖部位", "手术", "药物", "影像检查", "实验室检验"]
 
