@@ -43,9 +43,15 @@ def _card_metrics(model_dir: Path) -> dict:
         doc = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    meta = doc.get("meta") or {}
-    return {"preset": meta.get("preset") or (doc.get("config") or {}).get("name", "bundled"),
-            "train_size": int(meta.get("train_size") or 0), "metrics": meta.get("metrics") or meta.get("dev")}
+    # A damaged card only costs the listing its details; loading the model reports the damage.
+    meta = doc.get("meta") if isinstance(doc, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    config = doc.get("config") if isinstance(doc, dict) and isinstance(doc.get("config"), dict) else {}
+    size = meta.get("train_size")
+    metrics = meta.get("metrics") or meta.get("dev")
+    return {"preset": str(meta.get("preset") or config.get("name", "bundled")),
+            "train_size": size if isinstance(size, int) and not isinstance(size, bool) else 0,
+            "metrics": metrics if isinstance(metrics, dict) else None}
 
 
 def resolve(project: Project, version: ModelVersion) -> Path:
