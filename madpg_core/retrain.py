@@ -177,12 +177,13 @@ def replay_records(request: TrainRequest, types: Sequence[str], n_train: int) ->
     the same sample every run, so its parses come from the project's cache."""
     if not request.replay:
         return []
-    from madpg_core.formats import load_type_map, read_records
+    # Reading a corpus for training copies no image into a project: the images-root rule guards imports.
+    from madpg_core.formats import ImageRefs, load_type_map, read_records
 
     pool: list[Record] = []
     for src in request.replay:
         type_map = load_type_map(src.map_path) if src.map_path else None
-        records, _ = read_records(src.path, src.fmt, type_map)
+        records, _ = read_records(src.path, src.fmt, type_map, images=ImageRefs(allow_outside=True))
         pool += records
     keep = set(types)
     pool = [r.with_spans([s for s in r.spans if s.label in keep]) for r in pool]

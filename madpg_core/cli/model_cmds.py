@@ -69,10 +69,10 @@ def _data_args(p: argparse.ArgumentParser, flag: str, what: str, required: bool 
 
 
 def _read(path: Path, fmt: str, map_file: Path | None) -> list:  # noqa: ANN401
-    from madpg_core.formats import load_type_map, read_records
+    from madpg_core.formats import ImageRefs, load_type_map, read_records
 
     type_map = load_type_map(map_file) if map_file else None
-    records, report = read_records(path, fmt, type_map)
+    records, report = read_records(path, fmt, type_map, images=ImageRefs(allow_outside=True))
     print(f"{path.name}: {report.summary()}", file=sys.stderr)
     return records
 

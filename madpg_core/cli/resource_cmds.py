@@ -38,11 +38,11 @@ def _inputs(p: argparse.ArgumentParser) -> None:
 
 
 def _read_all(inputs: list[list[str]]) -> tuple[list, list[str]]:  # noqa: ANN401
-    from madpg_core.formats import read_records
+    from madpg_core.formats import ImageRefs, read_records
 
     records, names = [], []
     for fmt, path in inputs:
-        recs, report = read_records(Path(path), fmt)
+        recs, report = read_records(Path(path), fmt, images=ImageRefs(allow_outside=True))
         print(f"{Path(path).name}: {report.summary()}", file=sys.stderr)
         records += recs
         names.append(f"{fmt}:{Path(path).name}")

@@ -2,7 +2,8 @@
 "label" | "type", "offset"}]}``, offset = start character as a string, end = offset + len(mention).
 
 Some cMedQANER offsets do not match their mention. The reader repairs those it can (the mention
-found nearest to the stated offset) and drops the rest, with a warning for each.
+found nearest to the stated offset) and drops the rest, with a warning for each. A mention without
+text or type is skipped with a warning; a field of the wrong type is an error.
 """
 
 from __future__ import annotations
@@ -10,26 +11,35 @@ from __future__ import annotations
 from pathlib import Path
 
 from madpg_core.domain import ImportReport, Record, Span
-from madpg_core.formats.common import Progress, flatten, read_json_lines
+from madpg_core.formats.common import (
+    ImageRefs,
+    Progress,
+    check_unicode,
+    describe,
+    flatten,
+    list_of,
+    read_json_lines,
+)
 
 
-def read(path: Path, report: ImportReport, encoding: str = "utf-8",
-         on_progress: Progress | None = None) -> list[Record]:
+def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress: Progress | None = None, *,
+         images: ImageRefs | None = None) -> list[Record]:  # images: none in this format
     def convert(obj: dict, line: int, index: int) -> Record:
         text, where = obj["text"], f"{path}:{line}"
-        spans = [s for m in obj.get("mention_data", []) if (s := _span(m, text, where, report))]
+        mentions = list_of(obj, "mention_data", dict, "an object")
+        spans = [s for m in mentions if (s := _span(m, text, where, report))]
         return Record(text, tuple(flatten(spans, text, where, report)), (), f"{path.stem}-{index + 1}")
 
     return read_json_lines(path, encoding, convert, on_progress)
 
 
 def _span(m: dict, text: str, where: str, report: ImportReport) -> Span | None:
-    mention = m["mention"]
-    label = m.get("label", m.get("type"))
+    mention = _str_or_empty(m["mention"], "mention")
+    label = _str_or_empty(m.get("label", m.get("type")), "label")
     if not mention or not label:
         report.warnings.append(f"{where}: mention without text or type skipped: {m!r}")
         return None
-    start = int(m["offset"])
+    start = _offset(m["offset"])
     if text[start : start + len(mention)] == mention:
         return Span(start, start + len(mention), label)
     found = _nearest(text, mention, start)
@@ -38,6 +48,27 @@ def _span(m: dict, text: str, where: str, report: ImportReport) -> Span | None:
         return None
     report.warnings.append(f"{where}: mention «{mention}» at offset {start} found at {found}; repaired")
     return Span(found, found + len(mention), label)
+
+
+def _str_or_empty(value: object, what: str) -> str:
+    """A string; missing or empty ones are skipped with a warning by the caller, anything else
+    (a number as a label…) is an error rather than a guess."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f'"{what}" must be a string, not {describe(value)}')
+    check_unicode(value, what)
+    return value
+
+
+def _offset(value: object) -> int:
+    """The corpus writes offsets as strings of digits; integers are fine too. int() alone would take
+    " 3", "٣" (Arabic-Indic three), 1.9 and True."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    raise ValueError(f'"offset" must be a non-negative integer or a string of digits, not {describe(value)}')
 
 
 def _nearest(text: str, mention: str, near: int) -> int | None:

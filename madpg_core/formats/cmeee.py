@@ -1,40 +1,63 @@
 """CMeEE (CHIP 2020): a JSON array of ``{"text", "entities": [{"start_idx", "end_idx", "type",
-"entity"}]}`` with **inclusive** end_idx. Nested entities are flattened (longest kept), with a warning."""
+"entity"}]}`` with **inclusive** end_idx. Nested entities are flattened (longest kept), with a warning.
+
+The corpus is one long line, so problems are named by item number (1-based) rather than by line."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from madpg_core.domain import ImportReport, Record, Span
 from madpg_core.errors import FormatError, MadpgError
-from madpg_core.formats.common import Progress, flatten, read_text_file
+from madpg_core.formats.common import (
+    ImageRefs,
+    Progress,
+    check_unicode,
+    describe,
+    flatten,
+    list_of,
+    non_empty_str,
+    offset,
+    parse_json,
+    read_text_file,
+)
 
 
-def read(path: Path, report: ImportReport, encoding: str = "utf-8",
-         on_progress: Progress | None = None) -> list[Record]:
-    raw = read_text_file(path, encoding)
-    try:
-        items = json.loads(raw)
-    except json.JSONDecodeError as e:
-        raise FormatError(path, e.lineno, f"invalid JSON: {e.msg} (column {e.colno})") from None
+def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress: Progress | None = None, *,
+         images: ImageRefs | None = None) -> list[Record]:  # images: none in this format
+    items = parse_json(read_text_file(path, encoding), path)
     if not isinstance(items, list):
-        raise FormatError(path, 1, "expected a JSON array of {text, entities}")
+        raise FormatError(path, 1, f"expected a JSON array of {{text, entities}}, not {describe(items)}")
     records = []
     for n, obj in enumerate(items, 1):
-        where = f"{path}: item {n}"
         try:
-            text = obj["text"]
-            spans = []
-            for e in obj.get("entities", []):
-                start, end = int(e["start_idx"]), int(e["end_idx"]) + 1  # inclusive → exclusive
-                if "entity" in e and text[start:end] != e["entity"]:
-                    report.warnings.append(f"{where}: entity «{e['entity']}» does not match the text; dropped")
-                    continue
-                spans.append(Span(start, end, e["type"]))
-            records.append(Record(text, tuple(flatten(spans, text, where, report)), (), f"{path.stem}-{n}"))
-        except (KeyError, ValueError, TypeError, MadpgError) as e:
+            records.append(_record(obj, f"{path}: item {n}", f"{path.stem}-{n}", report))
+        except KeyError as e:
+            raise FormatError(path, None, f"item {n}: missing field {e}") from None
+        except (ValueError, TypeError, MadpgError) as e:
             raise FormatError(path, None, f"item {n}: {e}") from None
         if on_progress:
             on_progress(n, len(items))
     return records
+
+
+def _record(obj: object, where: str, name: str, report: ImportReport) -> Record:
+    if not isinstance(obj, dict):
+        raise TypeError(f"expected an object {{text, entities}}, not {describe(obj)}")
+    text = obj["text"]
+    if not isinstance(text, str):
+        raise TypeError(f'"text" must be a string, not {describe(text)}')
+    check_unicode(text, "text")
+    spans = []
+    for e in list_of(obj, "entities", dict, "an object"):
+        start, end = offset(e["start_idx"], "start_idx"), offset(e["end_idx"], "end_idx") + 1  # inclusive
+        label = non_empty_str(e["type"], "type")
+        if "entity" in e:
+            if not isinstance(e["entity"], str):
+                raise TypeError(f'"entity" must be a string, not {describe(e["entity"])}')
+            check_unicode(e["entity"], "entity")
+            if text[start:end] != e["entity"]:
+                report.warnings.append(f"{where}: entity «{e['entity']}» does not match the text; dropped")
+                continue
+        spans.append(Span(start, end, label))
+    return Record(text, tuple(flatten(spans, text, where, report)), (), name)

@@ -4,25 +4,38 @@ lines at the start of a record (as the Twitter multimodal NER sets do).
 Whitespace characters cannot stand alone on a line, so they are written as names (``<SP>``,
 ``<TAB>``, ``<CR>``, ``<LF>``, ``<U+3000>``…). Every other token is exactly one character, so a
 name can never be mistaken for text. Tags may use ``B-``/``I-`` or ChineseBLUE's ``B_``/``I_``.
+Lines are split on "\\n" only (a "\\r" before it dropped), so U+2028 or \\x1c inside a record (written
+as names anyway) cannot cut it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
 from madpg_core.domain import ImportReport, Record, bio_to_spans, spans_to_bio
 from madpg_core.errors import FormatError, MadpgError
-from madpg_core.formats.common import Progress, read_text_file
+from madpg_core.formats.common import (
+    ImageRefs,
+    LoneSurrogate,
+    Progress,
+    WriteCounts,
+    check_unicode,
+    read_text_file,
+    split_lines,
+)
 
 NAMES = {" ": "<SP>", "\t": "<TAB>", "\r": "<CR>", "\n": "<LF>"}
 FROM_NAME = {v: k for k, v in NAMES.items()}
+_CODE_POINT = re.compile(r"<U\+([0-9A-Fa-f]{4,6})>")  # strict: int() would also take " 41", "4_1", "-5"
+IMAGE_GUESSES = ("", ".png", ".jpg", ".jpeg", ".dcm")  # IMGID names often come without a suffix
 
 
 def escape(ch: str) -> str:
     if ch in NAMES:
         return NAMES[ch]
-    if ch.isspace() or not ch.isprintable():
+    if ch.isspace() or not ch.isprintable():  # covers every line break str.splitlines() knows
         return f"<U+{ord(ch):04X}>"
     return ch
 
@@ -32,52 +45,50 @@ def unescape(token: str) -> str:
         return token
     if token in FROM_NAME:
         return FROM_NAME[token]
-    if token.startswith("<U+") and token.endswith(">"):
-        try:
-            return chr(int(token[3:-1], 16))
-        except ValueError:
-            pass
+    code = _CODE_POINT.fullmatch(token)
+    if code and int(code[1], 16) <= 0x10FFFF:
+        return chr(int(code[1], 16))
     raise ValueError(f"token {token!r} is not one character")
 
 
-def read(path: Path, report: ImportReport, encoding: str = "utf-8",
-         on_progress: Progress | None = None) -> list[Record]:
-    lines = read_text_file(path, encoding).split("\n")
+def check_tag(tag: str) -> None:
+    """The tag's shape only. bio_to_spans([tag]) would also warn "I-X follows O" for every lone
+    I- tag; the real sequence is checked (and repaired, with a warning) once per record."""
+    if tag != "O" and (len(tag) < 3 or tag[0] not in "BIES" or tag[1] not in "-_"):
+        raise ValueError(f"tag {tag!r} is not O, B-TYPE or I-TYPE")
+    check_unicode(tag, "tag")
+
+
+def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress: Progress | None = None, *,
+         images: ImageRefs | None = None) -> list[Record]:
+    refs = images or ImageRefs()
+    lines = split_lines(read_text_file(path, encoding))
     records: list[Record] = []
     chars: list[str] = []
     tags: list[str] = []
-    images: list[str] = []
+    found: list[str] = []
     first_line = 1
 
     def flush() -> None:
-        if not chars and not images:
+        if not chars and not found:
             return
         warnings: list[str] = []
         spans = bio_to_spans(tags, on_warning=lambda m: warnings.append(f"{path}:{first_line}: {m}"))
         report.warnings.extend(warnings)
-        records.append(Record("".join(chars), tuple(spans), tuple(images), f"{path.stem}-{len(records) + 1}"))
-        chars.clear(), tags.clear(), images.clear()
+        records.append(Record("".join(chars), tuple(spans), tuple(found), f"{path.stem}-{len(records) + 1}"))
+        chars.clear(), tags.clear(), found.clear()
 
-    for i, raw in enumerate(lines, 1):
-        line = raw[:-1] if raw.endswith("\r") else raw
+    for i, line in enumerate(lines, 1):
         if not line.strip(" \t"):
             flush()
             first_line = i + 1
             continue
         if line.startswith("IMGID:") and not chars:
-            found = _image(path, line[6:].strip(), i, report)
-            if found:
-                images.append(found)
+            image = _image(path, line[6:].strip(), i, report, refs)
+            if image:
+                found.append(image)
             continue
-        cut = max(line.rfind(" "), line.rfind("\t"))
-        if cut <= 0:
-            raise FormatError(path, i, f"expected 'CHAR TAG', got {line!r}")
-        try:
-            ch = unescape(line[:cut])
-            tag = line[cut + 1 :].strip()
-            bio_to_spans([tag])  # validates the tag's shape
-        except (ValueError, MadpgError) as e:
-            raise FormatError(path, i, str(e)) from None
+        ch, tag = _token(path, line, i, len(chars))
         chars.append(ch)
         tags.append(tag)
         if on_progress and i % 5000 == 0:
@@ -86,27 +97,67 @@ def read(path: Path, report: ImportReport, encoding: str = "utf-8",
     return records
 
 
-def _image(path: Path, name: str, line: int, report: ImportReport) -> str | None:
-    for cand in (path.parent / name, path.parent / "images" / name):
-        if cand.is_file():
-            return str(cand)
-        for suffix in (".png", ".jpg", ".jpeg", ".dcm"):
-            if cand.with_name(cand.name + suffix).is_file():
-                return str(cand.with_name(cand.name + suffix))
+def _token(path: Path, line: str, number: int, index: int) -> tuple[str, str]:
+    """One ``CHAR TAG`` line → (character, tag); ``index``: the character's place in its record."""
+    cut = max(line.rfind(" "), line.rfind("\t"))
+    tag = line[cut + 1 :].strip()
+    if cut <= 0 or not tag:
+        raise FormatError(path, number, f"expected 'CHAR TAG', got {line!r}")
+    try:
+        ch = unescape(line[:cut])
+        check_unicode(ch, "text", index)
+        check_tag(tag)
+    except ValueError as e:  # LoneSurrogate included
+        raise FormatError(path, number, str(e)) from None
+    return ch, tag
+
+
+def _image(path: Path, name: str, line: int, report: ImportReport, refs: ImageRefs) -> str | None:
+    """IMGID:name → an image file beside the BIO file or in its images/ folder, with or without a
+    suffix. Every candidate goes through the reference policy: one leading outside is an error."""
+    if not name:
+        raise FormatError(path, line, "IMGID: without an image name")
+    try:
+        check_unicode(name, "image name")
+    except LoneSurrogate as e:
+        raise FormatError(path, line, str(e)) from None
+    for ref in (name, f"images/{name}"):
+        for suffix in IMAGE_GUESSES:
+            cand = refs.resolve(ref + suffix, path, line, base=path.parent)
+            if cand.is_file():
+                return str(cand)
     report.warnings.append(f"{path}:{line}: image {name!r} not found beside the file; record kept without it")
     return None
 
 
-def write(records: Iterable[Record], out) -> int:  # noqa: ANN001 - text file
-    n = 0
+def write(records: Iterable[Record], out) -> WriteCounts:  # out: a text file
+    written = skipped = 0
     for r in records:
         if not r.text:
-            continue  # an empty record has no line to stand on in this format
-        if n:
+            skipped += 1  # an empty record has no line to stand on in this format
+            continue
+        if written:
             out.write("\n")
         for img in r.images:
-            out.write(f"IMGID:{Path(img).name}\n")
+            out.write(f"IMGID:{_image_name(r, img)}\n")
         for ch, tag in zip(r.text, spans_to_bio(r.text, r.spans)):
-            out.write(f"{escape(ch)} {tag}\n")
-        n += 1
-    return n
+            out.write(f"{escape(ch)} {_writable_tag(r, tag)}\n")
+        written += 1
+    return WriteCounts(written, skipped)
+
+
+def _image_name(record: Record, image: str) -> str:
+    name = Path(image).name
+    if name != name.strip() or "\n" in name or "\r" in name:  # the reader would cut or strip it
+        raise MadpgError(f"{_which(record)}: image name {name!r} cannot be written on an IMGID line")
+    return name
+
+
+def _writable_tag(record: Record, tag: str) -> str:
+    if any(c.isspace() for c in tag):  # "B-Foo Bar" would read back as character "x B-Foo", tag "Bar"
+        raise MadpgError(f"{_which(record)}: type {tag[2:]!r} holds whitespace and cannot be written as a BIO tag")
+    return tag
+
+
+def _which(record: Record) -> str:
+    return f"record {record.name!r}" if record.name else f"record #{record.id}" if record.id else "a record"
