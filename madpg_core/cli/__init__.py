@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from madpg_core.errors import MadpgError
@@ -22,25 +25,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+BAD_INPUT = 2  # as argparse: the command was refused, the project is unchanged
+
+
+def _terminate(signum: int, _frame: object) -> None:
+    # SIGTERM unwinds like Ctrl+C: every `finally` runs, so exports remove their temporary file and
+    # transactions roll back, instead of the process vanishing mid-write.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
     except MadpgError as e:
         if args.verbose:
             raise
-        print(f"madpg: error: {e}", file=sys.stderr)
-        return 1
+        print(f"madpg: error: {_one_line(e)}", file=sys.stderr)
+        return BAD_INPUT
     except KeyboardInterrupt:
         print("madpg: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `madpg stats | head`: the reader left; that is not an error of ours. Point stdout at
+        # devnull so the interpreter's final flush does not complain again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as e:  # missing files, permissions: one readable line, no traceback
         if args.verbose:
             raise
         print(f"madpg: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
-        return 1
+        return BAD_INPUT
+
+
+def _one_line(e: Exception) -> str:
+    return " ".join(str(e).split("\n"))
 
 
 if __name__ == "__main__":

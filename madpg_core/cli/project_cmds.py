@@ -27,6 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--map", type=Path, help="type map file (JSON or source<TAB>target lines)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the input (default utf-8)")
     p.add_argument("--show-warnings", action="store_true", help="print every warning, not only the count")
+    p.add_argument("--images-root", type=Path, metavar="DIR",
+                   help="where relative image references resolve (default: the imported file's folder)")
+    p.add_argument("--allow-outside-images", action="store_true",
+                   help="accept image references that leave that folder (.., absolute paths, symlinks)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="export a project's records")
@@ -39,6 +43,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("stats", help="records by status, entities by type")
     p.add_argument("project", type=Path)
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("backups", help="list the project file's daily backups")
+    p.add_argument("project", type=Path)
+    p.set_defaults(func=cmd_backups)
+
+    p = sub.add_parser("restore", help="replace the project file by one of its backups (the current one is kept)")
+    p.add_argument("project", type=Path)
+    p.add_argument("backup", help="a file name from `madpg backups`, or a path")
+    p.set_defaults(func=cmd_restore)
 
 
 @contextmanager
@@ -75,8 +88,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     from madpg_core.transfer import import_into
 
     type_map = load_type_map(args.map) if args.map else None
-    with Project.open(args.project) as project, progress_bar("importing") as bar:
-        report = import_into(project, args.path, args.format, type_map, encoding=args.encoding, on_progress=bar)
+    with Project.open(args.project, on_wait=waiting_message) as project, progress_bar("importing") as bar:
+        report = import_into(project, args.path, args.format, type_map, encoding=args.encoding, on_progress=bar,
+                             images_root=args.images_root, allow_outside_images=args.allow_outside_images)
     print(report.summary())
     for w in report.warnings if args.show_warnings else report.warnings[:5]:
         print(f"warning: {w}", file=sys.stderr)
@@ -89,10 +103,22 @@ def cmd_export(args: argparse.Namespace) -> int:
     from madpg_core.storage.project import Project
     from madpg_core.transfer import export_project
 
-    with Project.open(args.project) as project, progress_bar("exporting") as bar:
-        n = export_project(project, args.out, args.format, args.status, on_progress=bar)
-    print(f"exported {n} records to {args.out}")
+    with Project.open(args.project, read_only=True) as project, progress_bar("exporting") as bar:
+        counts = export_project(project, args.out, args.format, args.status, on_progress=bar)
+    print(f"exported {counts.written} records to {args.out}", file=sys.stderr if _is_stdout(args.out) else sys.stdout)
+    if counts.skipped_empty:
+        print(f"warning: {counts.skipped_empty} empty records were not written: {args.format} cannot hold a record "
+              "without text (jsonl can)", file=sys.stderr)
     return 0
+
+
+def _is_stdout(path: Path) -> bool:
+    return str(path) in ("/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+
+
+def waiting_message(seconds: float) -> None:
+    """What a command says while another program holds the project's write lock."""
+    print(f"waiting for another program writing this project ({seconds:.0f} s)…", file=sys.stderr)
 
 
 def ljust(text: str, width: int) -> str:
@@ -107,7 +133,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from madpg_core.storage import repo
     from madpg_core.storage.project import Project
 
-    with Project.open(args.project) as project, project.reading() as s:
+    with Project.open(args.project, read_only=True) as project, project.reading() as s:
         st = repo.stats(s)
         name = project.name
     print(f"project {name}: {st.records} records, {st.images} images")
@@ -118,4 +144,25 @@ def cmd_stats(args: argparse.Namespace) -> int:
     for k, v in st.entities_by_type.items():
         print(f"{ljust(k, 14)}{v:>8}")
     print(f"{'total':<14}{sum(st.entities_by_type.values()):>8}")
+    return 0
+
+
+def cmd_backups(args: argparse.Namespace) -> int:
+    from madpg_core.storage import backups
+
+    found = backups.list_backups(args.project)
+    if not found:
+        print(f"no backups in {backups.backup_dir(args.project)} yet (one is taken per day when the project opens)")
+        return 0
+    print(f"{'backup':<34}{'size':>10}  check")
+    for b in found:
+        print(f"{b.name:<34}{b.stat().st_size / 1e6:>8.1f}MB  {backups.quick_check(b)}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from madpg_core.storage import backups
+
+    aside = backups.restore(args.project, args.backup)
+    print(f"restored {args.backup}; the file it replaced is kept as {aside}")
     return 0

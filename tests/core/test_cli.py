@@ -32,12 +32,12 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
                    capture_output=True)
     r = subprocess.run([sys.executable, "-m", "madpg_core.cli", "import", str(tmp_path / "p"), "-f", "jsonl",
                         str(bad)], capture_output=True, text=True)
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0
     assert "bad.jsonl:1: invalid JSON" in r.stderr and "Traceback" not in r.stderr
     r = subprocess.run([sys.executable, "-m", "madpg_core.cli", "stats", str(tmp_path / "nope")],
                        capture_output=True, text=True)
-    assert r.returncode == 1 and "not a MADPG project" in r.stderr
+    assert r.returncode == 2 and "not a MADPG project" in r.stderr
 
 
 def test_train_prelabel_and_models_on_a_project(tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -75,7 +75,7 @@ def test_train_prelabel_and_models_on_a_project(tmp_path: Path, capsys: pytest.C
 
 
 def test_train_on_files_names_what_is_missing(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["train", "--preset", "bilstm-crf"]) == 1
+    assert main(["train", "--preset", "bilstm-crf"]) == 2
     assert "--train, --dev, --format, --out" in capsys.readouterr().err
 
 
@@ -89,7 +89,7 @@ def test_train_on_files_adds_corpora_with_their_own_format_and_map(tmp_path: Pat
     (tmp_path / "map.json").write_text('{"drug": "Treatment"}', "utf-8")
     common = ["train", "--preset", "cnn-crf", "--train", str(main_file), "--format", "jsonl", "--dev", str(main_file),
               "--out", str(tmp_path / "m"), "--epochs", "1", "--device", "cpu"]
-    assert main([*common, "--add-train", "jsonl"]) == 1
+    assert main([*common, "--add-train", "jsonl"]) == 2
     assert "--add-train takes FORMAT FILE [MAP]" in capsys.readouterr().err
     assert main([*common, "--add-train", "jsonl", str(extra), str(tmp_path / "map.json")]) == 0
     types = json.loads((tmp_path / "m" / "config.json").read_text("utf-8"))["config"]["entity_types"]

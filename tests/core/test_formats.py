@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from madpg_core.errors import FormatError, MadpgError
 from madpg_core.formats import load_type_map, read_records
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
+from madpg_core.paths import REPO_ROOT as REPO
 from madpg_core.transfer import export_project, import_into
 
 CEHRNER_TYPES = ["疾病和诊断", "症状", "解剖部位", "手术", "药物", "影像检查", "实验室检验"]
@@ -127,8 +129,11 @@ def test_folder_pairs_with_several_images(project: Project, tmp_path: Path) -> N
     (d / "b").mkdir(parents=True)
     write(d / "a.txt", "胸片示心影增大")
     write(d / "b.txt", "头颅ct未见异常")
-    for name in ("a.png", "a_2.dcm", "b/scan.jpg", "orphan.png"):
-        (d / name).write_bytes(name.encode())
+    from PIL import Image
+
+    for name in ("a.png", "b/scan.jpg", "orphan.png"):
+        Image.new("RGB", (4, 4), (10, 20, 30)).save(d / name)  # imports decode every image they accept
+    shutil.copyfile(REPO / "resources" / "demo" / "images" / "CT_small.dcm", d / "a_2.dcm")
     report = import_into(project, d, "folder")
     assert (report.records, report.images) == (2, 3)
     assert any("orphan.png" in w for w in report.warnings)
@@ -142,8 +147,8 @@ def test_export_reviewed_only(project: Project, tmp_path: Path) -> None:
     with project.transaction() as s:
         repo.add_record(s, Record("甲", status=RecordStatus.REVIEWED))
         repo.add_record(s, Record("乙"))
-    assert export_project(project, tmp_path / "r.jsonl", "jsonl", "reviewed") == 1
-    assert export_project(project, tmp_path / "a.jsonl", "jsonl", "all") == 2
+    assert export_project(project, tmp_path / "r.jsonl", "jsonl", "reviewed").written == 1
+    assert export_project(project, tmp_path / "a.jsonl", "jsonl", "all").written == 2
 
 
 def test_cehrner_test_split_exports_exactly_the_corpus_bio(tmp_path: Path, shared_data: Path) -> None:

@@ -95,7 +95,7 @@ def test_cli_builds_both(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert CharEmbeddings.load(tmp_path / "e").dim == 8
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes("患者发热".encode("gb18030"))
-    assert main(["embeddings", str(tmp_path / "e2"), "--input", "jsonl", str(bad)]) == 1
+    assert main(["embeddings", str(tmp_path / "e2"), "--input", "jsonl", str(bad)]) == 2
     assert "UTF-8" in capsys.readouterr().err
 
 

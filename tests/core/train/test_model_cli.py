@@ -46,4 +46,4 @@ def test_pretrained_preset_without_folder_is_one_line_error(tmp_path: Path, caps
     (tmp_path / "d.jsonl").write_text("", "utf-8")
     rc = main(["train", "--preset", "madpg", "--train", str(tmp_path / "d.jsonl"), "--dev", str(tmp_path / "d.jsonl"),
                "--format", "jsonl", "--out", str(tmp_path / "m")])
-    assert rc == 1 and "pretrained" in capsys.readouterr().err
+    assert rc == 2 and "pretrained" in capsys.readouterr().err
