@@ -27,6 +27,7 @@ from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_gui import __version__, commands, settings
 from madpg_gui.annotation import Annotation
+from madpg_gui.dialogs.backups import BackupsDialog, WriteWaitNotifier, open_failed
 from madpg_gui.dialogs.schema_editor import SchemaEditor
 from madpg_gui.dialogs.transfer import ExportDialog, ImportDialog
 from madpg_gui.i18n import LANGUAGES, tr
@@ -55,6 +56,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_menus()
         self.model_loop = ModelLoop(self)
+        self.write_wait = WriteWaitNotifier(self)  # on_wait of the open project, from any thread
         self.status_label, self.offset_label = QLabel(), QLabel()
         self.statusBar().addPermanentWidget(self.offset_label)
         self.statusBar().addPermanentWidget(self.status_label)
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
         f.addSeparator()
         self.add_action(f, tr("Import…"), self.import_records)
         self.add_action(f, tr("Export…"), self.export_records)
+        self.add_action(f, tr("Restore backup…"), lambda: BackupsDialog(self, self.project.folder).exec())
         f.addSeparator()
         self.add_action(f, tr("Quit"), self.close, K("Ctrl+Q"), False)
         m["edit"] = e = self.menuBar().addMenu(tr("&Edit"))
@@ -179,12 +182,12 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- project
 
     def open_project(self, folder: str | Path) -> bool:
+        project = None
         try:
-            project = Project.open(folder)
-        except MadpgError as e:
-            QMessageBox.warning(self, tr("Open project"), str(e))
-            return False
-        self._set_project(project)
+            project = Project.open(folder, on_wait=self.write_wait.report)
+            self._set_project(project)  # damage in the records shows only when they are read
+        except MadpgError as e:  # shown; for a damaged file, its last good backup is offered
+            return open_failed(self, folder, e, half_open=project is not None)
         return True
 
     def _set_project(self, project: Project) -> None:

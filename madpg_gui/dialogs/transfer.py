@@ -8,6 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -65,6 +66,14 @@ class _TransferDialog(QDialog):
         self.resize(560, 0)
         self.worker: workers.TaskWorker | None = None
         self.thread: QThread | None = None
+        write_wait = getattr(parent, "write_wait", None)  # the main window's WriteWaitNotifier
+        if write_wait is not None:
+            write_wait.waiting.connect(self._waiting)
+
+    def _waiting(self, seconds: float) -> None:
+        """The task's write waits for another program holding the project's write lock."""
+        if self.thread is not None and self.thread.isRunning():
+            self.info.setText(tr("Waiting for another program writing this project… {n} s").format(n=round(seconds)))
 
     def task(self) -> Callable[[Callable[[int, int], None], threading.Event], object] | None:
         raise NotImplementedError
@@ -87,6 +96,8 @@ class _TransferDialog(QDialog):
         self.thread = workers.start(self.worker, self)
 
     def _progress(self, done: int, total: int) -> None:
+        if self.info.text() != tr("Working…"):  # a write that waited for another program went on
+            self.info.setText(tr("Working…"))
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
 
@@ -145,6 +156,10 @@ class ImportDialog(_TransferDialog):
         self.form.addRow(tr("Source"), _path_row(self.path, pick_file, pick_dir))
         self.form.addRow(tr("Format"), self.fmt)
         self.form.addRow(tr("Type mapping"), _path_row(self.type_map, pick_map))
+        self.allow_outside = QCheckBox(tr("Allow images from outside the file's folder"))
+        self.allow_outside.setToolTip(tr("Image paths in the imported file must lie in its folder unless this is "
+                                         "checked: only check it for files you trust."))
+        self.form.addRow("", self.allow_outside)
 
     def _pick(self, folder: bool) -> None:
         p = (QFileDialog.getExistingDirectory(self, tr("Import folder")) if folder
@@ -159,6 +174,7 @@ class ImportDialog(_TransferDialog):
 
     def task(self) -> Callable | None:
         path, fmt, map_path = self.path.text().strip(), self.fmt.currentText(), self.type_map.text().strip()
+        allow_outside = self.allow_outside.isChecked()
         if not path:
             self.info.setText(tr("Choose a file or folder to import."))
             return None
@@ -166,7 +182,8 @@ class ImportDialog(_TransferDialog):
 
         def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
             type_map = formats.load_type_map(map_path) if map_path else None
-            return transfer.import_into(project, path, fmt, type_map, on_progress=on_progress, stop=stop)
+            return transfer.import_into(project, path, fmt, type_map, on_progress=on_progress, stop=stop,
+                                        allow_outside_images=allow_outside)
 
         return run
 
@@ -210,6 +227,7 @@ class ExportDialog(_TransferDialog):
             self.info.setText(tr("Choose where to write the export."))
             return None
         project = self.project
+        self._target = (out, fmt)  # what describe() reports, whatever the fields say by then
 
         def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
             return transfer.export_project(project, out, fmt, status, on_progress=on_progress, stop=stop)
@@ -217,4 +235,9 @@ class ExportDialog(_TransferDialog):
         return run
 
     def describe(self, result: object) -> str:
-        return tr("Exported {n} records to {path}").format(n=result, path=self.path.text())
+        out, fmt = self._target
+        text = tr("Exported {n} records to {path}").format(n=result.written, path=out)
+        if result.skipped_empty:
+            text += "\n" + tr("{n} empty records were not written: the {format} format cannot hold them.").format(
+                n=result.skipped_empty, format=fmt)
+        return text

@@ -32,6 +32,70 @@
       <translation>更改记录状态</translation>
     </message>
     <message>
+      <source>Open project</source>
+      <translation>打开项目</translation>
+    </message>
+    <message>
+      <source>Restore backup</source>
+      <translation>恢复备份</translation>
+    </message>
+    <message>
+      <source>Restoring replaces the project file with the backup; the current file is kept as backups/replaced-….sqlite.</source>
+      <translation>恢复会用备份替换项目文件；当前文件保留为 backups/replaced-….sqlite。</translation>
+    </message>
+    <message>
+      <source>No backups yet: one is taken each day the project is opened.</source>
+      <translation>还没有备份：每天首次打开项目时会自动备份一次。</translation>
+    </message>
+    <message>
+      <source>Restore…</source>
+      <translation>恢复…</translation>
+    </message>
+    <message>
+      <source>Waiting for another program writing this project… {n} s</source>
+      <translation>正在等待另一个程序写完此项目… {n} 秒</translation>
+    </message>
+    <message>
+      <source>Restored the backup of {date}; the replaced file is kept as {path}</source>
+      <translation>已恢复 {date} 的备份；被替换的文件保留为 {path}</translation>
+    </message>
+    <message>
+      <source>Taken</source>
+      <translation>备份时间</translation>
+    </message>
+    <message>
+      <source>Size</source>
+      <translation>大小</translation>
+    </message>
+    <message>
+      <source>Check</source>
+      <translation>检查</translation>
+    </message>
+    <message>
+      <source>A training run is using this project; stop it before restoring a backup.</source>
+      <translation>有训练正在使用此项目；请先停止训练再恢复备份。</translation>
+    </message>
+    <message>
+      <source>Restore the backup of {date}? The damaged file is kept as backups/replaced-….sqlite.</source>
+      <translation>恢复 {date} 的备份吗？损坏的文件将保留为 backups/replaced-….sqlite。</translation>
+    </message>
+    <message>
+      <source>ok</source>
+      <translation>正常</translation>
+    </message>
+    <message>
+      <source>Replace the project with the backup of {date}? Changes made since then stay only in the replaced file, kept as backups/replaced-….sqlite. Close other programs using this project first.</source>
+      <translation>用 {date} 的备份替换项目吗？此后所做的修改只保留在被替换的文件中（保存为 backups/replaced-….sqlite）。请先关闭其他正在使用此项目的程序。</translation>
+    </message>
+    <message>
+      <source>The backup was not restored: {error}</source>
+      <translation>未能恢复备份：{error}</translation>
+    </message>
+    <message>
+      <source>damaged: {problem}</source>
+      <translation>已损坏：{problem}</translation>
+    </message>
+    <message>
       <source>Replay corpus</source>
       <translation>回放语料</translation>
     </message>
@@ -348,6 +412,14 @@
       <translation>来源</translation>
     </message>
     <message>
+      <source>Allow images from outside the file's folder</source>
+      <translation>允许使用该文件所在文件夹以外的图像</translation>
+    </message>
+    <message>
+      <source>Image paths in the imported file must lie in its folder unless this is checked: only check it for files you trust.</source>
+      <translation>除非勾选此项，导入文件中的图像路径必须位于该文件所在的文件夹内：仅对可信的文件勾选。</translation>
+    </message>
+    <message>
       <source>Export records</source>
       <translation>导出记录</translation>
     </message>
@@ -400,6 +472,10 @@
       <translation>导入文件</translation>
     </message>
     <message>
+      <source>{n} empty records were not written: the {format} format cannot hold them.</source>
+      <translation>{n} 条空记录未写入：{format} 格式无法保存空记录。</translation>
+    </message>
+    <message>
       <source>&amp;File</source>
       <translation>文件(&amp;F)</translation>
     </message>
@@ -422,6 +498,10 @@
     <message>
       <source>Export…</source>
       <translation>导出…</translation>
+    </message>
+    <message>
+      <source>Restore backup…</source>
+      <translation>恢复备份…</translation>
     </message>
     <message>
       <source>Quit</source>
@@ -538,10 +618,6 @@
     <message>
       <source>Annotate Chinese medical records with their images.</source>
       <translation>标注中文病历及其配套影像。</translation>
-    </message>
-    <message>
-      <source>Open project</source>
-      <translation>打开项目</translation>
     </message>
     <message>
       <source>New project</source>
