@@ -125,13 +125,18 @@ def restore(folder: Path, backup: Path | str) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = backup_dir(folder) / f"replaced-{stamp}.sqlite"
     aside.parent.mkdir(exist_ok=True)
+    # The copy first: if it fails (a full disk), the project file has not moved yet.
+    part = db_path.with_name(db_path.name + ".part")
+    try:
+        shutil.copyfile(backup, part)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     # The WAL and its index belong to the replaced file: left in place, SQLite would replay the old
     # file's last transactions onto the restored one.
     for suffix in ("", "-wal", "-shm"):
         cur = Path(str(db_path) + suffix)
         if cur.exists():
             os.replace(cur, Path(str(aside) + suffix))
-    part = db_path.with_name(db_path.name + ".part")
-    shutil.copyfile(backup, part)
     part.replace(db_path)
     return aside
