@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import closing
 from pathlib import Path
 from typing import Literal
 
@@ -144,5 +145,8 @@ def _write_export(project, f, fmt: str, wanted: list[RecordStatus] | None,  # no
                 if on_progress and (done % 50 == 0 or done == total):
                     on_progress(done, total)
 
-        return WRITERS[fmt](counted(), f)
+        # closing(): an interrupted export (Cancel, SIGTERM) finishes the generator here, while its
+        # session is open, not later in the garbage collector on a closed connection.
+        with closing(counted()) as records:
+            return WRITERS[fmt](records, f)
 

@@ -30,7 +30,9 @@ BAD_INPUT = 2  # as argparse: the command was refused, the project is unchanged
 
 def _terminate(signum: int, _frame: object) -> None:
     # SIGTERM unwinds like Ctrl+C: every `finally` runs, so exports remove their temporary file and
-    # transactions roll back, instead of the process vanishing mid-write.
+    # transactions roll back, instead of the process vanishing mid-write. A second SIGTERM during
+    # that clean-up is ignored rather than interrupting it.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise SystemExit(128 + signum)
 
 
@@ -38,8 +40,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    previous = None
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args) or 0)
     except MadpgError as e:
@@ -60,6 +63,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"madpg: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return BAD_INPUT
+    finally:
+        # The work is over: a SIGTERM now (interpreter shutdown) ends the process as before, instead
+        # of raising SystemExit inside a finaliser, which Python reports with a traceback.
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _one_line(e: Exception) -> str:

@@ -10,6 +10,7 @@ copied: they are content-addressed and never changed, so a restored file finds t
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import shutil
 import sqlite3
@@ -17,6 +18,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from madpg_core.errors import MadpgError
+
+log = logging.getLogger(__name__)
 
 BACKUP_DIR = "backups"
 KEEP = 7
@@ -82,21 +85,39 @@ def daily_backup(db_path: Path, *, now: dt.datetime | None = None, keep: int = K
     if verdict != "ok":
         raise damaged_error(db_path, verdict)
     target = backup_dir(folder) / f"{PREFIX}{now:%Y%m%d-%H%M%S}.sqlite"
-    target.parent.mkdir(exist_ok=True)
-    part = target.with_name(target.name + ".part")
-    src = _connect_ro(db_path)
+    # Two programs opening the project in the same second both get here: each writes its own part.
+    part = target.with_name(f".{target.name}.{os.getpid()}.part")
     try:
-        dst = sqlite3.connect(part)
+        target.parent.mkdir(exist_ok=True)
+        src = _connect_ro(db_path)
         try:
-            src.backup(dst)
+            dst = sqlite3.connect(part)
+            try:
+                src.backup(dst)
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
-    part.replace(target)
+            src.close()
+        part.replace(target)
+    except (OSError, sqlite3.Error) as e:
+        # A backup that cannot be written (full disk, read-only backups/) must not keep the user
+        # from the project; it is tried again at the next open.
+        part.unlink(missing_ok=True)
+        log.warning("could not back up %s: %s", db_path, e)
+        return None
     for old in list_backups(folder)[keep:]:
         old.unlink(missing_ok=True)
+    for stale in backup_dir(folder).glob(".*.part"):
+        pid = stale.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
     return target
+
+
+def _alive(pid: int) -> bool:
+    from madpg_core.storage.image_store import pid_alive
+
+    return pid_alive(pid)
 
 
 def damaged_error(db_path: Path, problem: object) -> MadpgError:
