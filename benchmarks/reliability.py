@@ -738,7 +738,7 @@ def kill_series(g: Group, runs: int, make_target, command, check) -> None:
             outcome = "inconsistent"
         g.add(f"{sig.name} at {at:.1f}s" + (" (finished first)" if finished else ""), outcome, wrong=wrong,
               leftovers=left, note=note, rc=proc.returncode, signal=sig.name, at_s=round(at, 2),
-              killed_stderr=killed.brief(), follow_stderr=follow.err.strip()[-1500:] if follow.kind() != "succeeded" else "")
+              killed_stderr=killed.err.strip()[-2500:] if killed.kind(killed=True) == "traceback" else killed.brief(), follow_stderr=follow.err.strip()[-1500:] if follow.kind() != "succeeded" else "")
         if ctx.get("cleanup"):
             shutil.rmtree(ctx["project"], ignore_errors=True)
     g.notes.append("rc of killed runs " + ", ".join(f"{k}×{v}" for k, v in sorted(rcs.items())))

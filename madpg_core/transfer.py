@@ -53,9 +53,16 @@ def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | 
     def cancelled() -> bool:
         return stop is not None and stop.is_set()
 
-    # Three parts of the work, one bar: reading, checking the images, storing.
+    # Three parts of the work, one bar: reading, checking the images, storing. The readers call
+    # progress often, so a stop request is also noticed there, in the middle of a long file.
     def part(k: int):  # noqa: ANN202
-        return (lambda done, total: on_progress(k * total + done, 3 * total)) if on_progress else None
+        def report(done: int, total: int) -> None:
+            if cancelled():
+                raise Cancelled("import cancelled; nothing was imported")
+            if on_progress:
+                on_progress(k * total + done, 3 * total)
+
+        return report
 
     refs = ImageRefs(Path(images_root) if images_root else None, allow_outside_images)
     records, report = read_records(path, fmt, type_map, encoding=encoding, on_progress=part(0), images=refs)
@@ -72,7 +79,7 @@ def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | 
             if cancelled():
                 raise Cancelled("import cancelled; nothing was imported")
             stored.append([stage.add(Path(p)) for p in r.images])
-            if images_progress and r.images:
+            if r.images:
                 images_progress(i, len(records))
         with project.transaction() as s:
             repo.add_records(s, records, stored, stop=stop, on_progress=part(2))

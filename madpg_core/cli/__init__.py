@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
-import threading
 from collections.abc import Sequence
 
-from madpg_core.errors import MadpgError
+from madpg_core.errors import Cancelled, MadpgError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,25 +24,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 BAD_INPUT = 2  # as argparse: the command was refused, the project is unchanged
-
-
-def _terminate(signum: int, _frame: object) -> None:
-    # SIGTERM unwinds like Ctrl+C: every `finally` runs, so exports remove their temporary file and
-    # transactions roll back, instead of the process vanishing mid-write. A second SIGTERM during
-    # that clean-up is ignored rather than interrupting it.
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    raise SystemExit(128 + signum)
+CANCELLED = 3  # stopped on request (SIGTERM, Ctrl+C), cleanly; as `train` and `prelabel`
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _terminate)
+    # SIGTERM keeps its default (the process ends at once; SQLite's journal keeps the project
+    # whole). Long commands — import, export, train, pre-label — turn it into a stop request that
+    # their work checks between units (cli.loop_cmds.stop_on_signals): an exception raised from a
+    # signal handler could land inside SQLAlchemy's clean-up and print tracebacks.
     try:
         return int(args.func(args) or 0)
+    except Cancelled as e:
+        print(f"madpg: {e}", file=sys.stderr)
+        return CANCELLED
     except MadpgError as e:
         if args.verbose:
             raise
@@ -63,11 +58,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"madpg: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return BAD_INPUT
-    finally:
-        # The work is over: a SIGTERM now (interpreter shutdown) ends the process as before, instead
-        # of raising SystemExit inside a finaliser, which Python reports with a traceback.
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _one_line(e: Exception) -> str:

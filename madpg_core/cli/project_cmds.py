@@ -83,14 +83,16 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from madpg_core.cli.loop_cmds import stop_on_signals
     from madpg_core.formats import load_type_map
     from madpg_core.storage.project import Project
     from madpg_core.transfer import import_into
 
     type_map = load_type_map(args.map) if args.map else None
-    with Project.open(args.project, on_wait=waiting_message) as project, progress_bar("importing") as bar:
+    with stop_on_signals() as stop, Project.open(args.project, on_wait=waiting_message) as project, \
+            progress_bar("importing") as bar:
         report = import_into(project, args.path, args.format, type_map, encoding=args.encoding, on_progress=bar,
-                             images_root=args.images_root, allow_outside_images=args.allow_outside_images)
+                             stop=stop, images_root=args.images_root, allow_outside_images=args.allow_outside_images)
     print(report.summary())
     for w in report.warnings if args.show_warnings else report.warnings[:5]:
         print(f"warning: {w}", file=sys.stderr)
@@ -100,11 +102,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from madpg_core.cli.loop_cmds import stop_on_signals
     from madpg_core.storage.project import Project
     from madpg_core.transfer import export_project
 
-    with Project.open(args.project, read_only=True) as project, progress_bar("exporting") as bar:
-        counts = export_project(project, args.out, args.format, args.status, on_progress=bar)
+    with stop_on_signals() as stop, Project.open(args.project, read_only=True) as project, \
+            progress_bar("exporting") as bar:
+        counts = export_project(project, args.out, args.format, args.status, on_progress=bar, stop=stop)
     print(f"exported {counts.written} records to {args.out}", file=sys.stderr if _is_stdout(args.out) else sys.stdout)
     if counts.skipped_empty:
         print(f"warning: {counts.skipped_empty} empty records were not written: {args.format} cannot hold a record "

@@ -217,4 +217,20 @@ def test_sigterm_during_a_cli_export_leaves_no_part_file(project: Project, tmp_p
     _, err = proc.communicate(timeout=60)
     assert "Traceback" not in err
     assert not list(tmp_path.glob(".big.jsonl.*.part"))
-    assert proc.returncode == 143 or out.is_file()  # killed mid-way, or it had already finished
+    assert proc.returncode == 3 or out.is_file()  # stopped cleanly mid-way, or it had already finished
+    assert proc.returncode != 3 or "export cancelled" in err
+
+
+def test_a_stop_request_is_noticed_while_the_file_is_read(project: Project, tmp_path: Path) -> None:
+    src = jsonl(tmp_path / "a.jsonl", *({"text": f"记录{i}"} for i in range(300)))
+    stop = threading.Event()
+    calls: list[int] = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == 10:
+            stop.set()
+
+    with pytest.raises(Cancelled):
+        transfer.import_into(project, src, "jsonl", on_progress=progress, stop=stop)
+    assert len(calls) == 10  # stopped in the reading third, not after reading all 300 lines
