@@ -178,3 +178,15 @@ def test_the_time_budget_covers_the_whole_run(project: Project) -> None:
     # 3 seconds for everything: training stops early to leave time to score on the check set
     version = train_from_project(project, TrainRequest(preset="madpg-tiny", epochs=1000, device="cpu", minutes=0.05))
     assert 1 <= version.metrics["epochs"] < 1000 and version.metrics["check"]["n_records"] == 2
+
+
+def test_a_fresh_project_trained_first_keeps_the_bundled_model_as_version_0(tmp_path: Path) -> None:
+    """Audit: a project trained before anything listed its versions had no v0 to roll back to."""
+    if not (registry.default_model_dir() / "config.json").is_file():
+        pytest.skip("no bundled model in resources/models/default")
+    with Project.create(tmp_path / "p", LabelSchema.from_names(["Symptom", "Organ"])) as p:
+        _add(p, 10)
+        v1 = train_from_project(p, TINY)
+        assert [v.version for v in registry.versions(p)] == [0, 1]
+        registry.activate(p, 0)  # the rollback the audit could not do
+        assert _active(p) == 0 and v1.version == 1
