@@ -47,6 +47,8 @@ def make_pieces(
     """Split, tokenize, tag (when ``tag_index`` is given) and parse (when ``parser`` is given).
 
     ``lexicon`` adds lexicon features; ``leave_one_out`` hides each record's own mentions (training).
+    Every piece is parsed in one ``parser.parse_many`` call where the parser has one (a cached
+    parser then reads and writes its cache once for the whole set).
     """
     budget = max_len - 2 if encoder.fusion else max_len  # [CLS] and [SEP]
     if piece_chars > 0:
@@ -61,14 +63,22 @@ def make_pieces(
         for s, e in split_text(r.text, budget, _forbidden_cuts(r.spans)):
             if e == s:
                 continue  # an empty text has nothing to tag
-            for p in _pieces_of(i, r, s, e, encoder, max_len, bio, tag_index, parser):
+            for p in _pieces_of(i, r, s, e, encoder, max_len, bio, tag_index):
                 out.append(replace(p, lexicon=lex[p.offset : p.offset + len(p.text)]) if lex is not None else p)
+    if parser is not None and out:
+        from madpg_core.text.graph import token_adjacency
+
+        texts = [p.text for p in out]
+        many = getattr(parser, "parse_many", None)
+        parses = list(many(texts)) if many is not None else [parser.parse(t) for t in texts]
+        out = [replace(p, adjacency=token_adjacency(parse, p.encoded.char_to_token, len(p.encoded.input_ids)))
+               for p, parse in zip(out, parses, strict=True)]
     return out
 
 
 def _pieces_of(
     i: int, r: Record, s: int, e: int, encoder: TextEncoder, max_len: int,
-    bio: list[str] | None, tag_index: dict[str, int] | None, parser: DependencyParser | None,
+    bio: list[str] | None, tag_index: dict[str, int] | None,
 ) -> list[Piece]:
     text = r.text[s:e]
     enc = encoder.tokenize(text)
@@ -76,17 +86,12 @@ def _pieces_of(
         if e - s <= 1:
             raise MadpgError(f"record {r.name or i}: one character gives more than {max_len} tokens")
         mid = s + (e - s) // 2  # a tokenizer that expands characters: halve and retry
-        return _pieces_of(i, r, s, mid, encoder, max_len, bio, tag_index, parser) + \
-            _pieces_of(i, r, mid, e, encoder, max_len, bio, tag_index, parser)
+        return _pieces_of(i, r, s, mid, encoder, max_len, bio, tag_index) + \
+            _pieces_of(i, r, mid, e, encoder, max_len, bio, tag_index)
     tags = None
     if bio is not None and tag_index is not None:
         tags = tuple(tag_index.get(t, 0) for t in bio[s:e])
-    adj = None
-    if parser is not None:
-        from madpg_core.text.graph import token_adjacency
-
-        adj = token_adjacency(parser.parse(text), enc.char_to_token, len(enc.input_ids))
-    return [Piece(i, s, text, enc, tags, adj, tuple(r.images))]
+    return [Piece(i, s, text, enc, tags, None, tuple(r.images))]
 
 
 def collate(pieces: Sequence[Piece], features: FeatureLookup | None = None) -> Batch:

@@ -34,3 +34,13 @@ def default_model_dir() -> Path:
 
 def parser_model_dir() -> Path:
     return RESOURCES / "parser" / "zh_madpg_parser"
+
+
+def parse_cache_dir() -> Path:
+    """The user's dependency-parse cache outside any project (training from corpus files)."""
+    return data_dir() / "parse-cache"
+
+
+def parse_cache_path() -> Path:
+    """The standalone parse cache file (``SqlParseCache.standalone``), reused across runs."""
+    return parse_cache_dir() / "parses.sqlite"

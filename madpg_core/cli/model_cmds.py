@@ -123,6 +123,7 @@ def _train_files(args: argparse.Namespace) -> int:
             raise MadpgError("--add-train takes FORMAT FILE [MAP]")
         train += _read(Path(extra[1]), extra[0], Path(extra[2]) if len(extra) == 3 else None)
     dev = _read(args.dev, args.format, args.map)
+    parser = _corpus_parser(cfg.use_gcn)
     started = time.monotonic()
 
     def show(p: Progress) -> None:
@@ -134,13 +135,40 @@ def _train_files(args: argparse.Namespace) -> int:
 
     budget = args.max_minutes * 60 if args.max_minutes else None
     cpu_budget = args.max_cpu_minutes * 60 if args.max_cpu_minutes else None
-    res = fit(cfg, train, dev, on_progress=show, out_dir=args.out, version=args.version,
+    res = fit(cfg, train, dev, on_progress=show, parser=parser, out_dir=args.out, version=args.version,
               device=args.device, time_budget_s=budget, cpu_budget_s=cpu_budget)
+    if parser is not None and hasattr(parser, "hits"):
+        print(f"dependency parses: {parser.hits} from the cache, {parser.misses} parsed", file=sys.stderr)
     print(f"saved {args.out} (best epoch {res.best_epoch}, dev F1 {100 * res.best_dev_f1:.2f}, "
           f"{res.seconds / 60:.1f} min)")
     if res.dev_scores:
         print(res.dev_scores.table())
     return 0
+
+
+def _corpus_parser(use_gcn: bool):  # noqa: ANN202 - DependencyParser | None
+    """The shipped parser behind the user's standalone parse cache (``paths.parse_cache_path``),
+    keyed like a project's: a second run on the same corpus parses nothing. None without a GCN."""
+    if not use_gcn:
+        return None
+    from madpg_core.errors import MadpgError
+    from madpg_core.paths import parse_cache_path
+    from madpg_core.storage.parse_cache import SqlParseCache
+    from madpg_core.text import parser as parser_mod
+
+    try:
+        parser = parser_mod.load_default_parser()
+    except MadpgError:
+        raise
+    except Exception as e:  # noqa: BLE001 - missing module, spaCy model, ... : one clear line
+        raise MadpgError(f"the dependency GCN needs a parser and the shipped one could not be loaded: {e}") from e
+    path = parse_cache_path()
+    try:
+        cache = SqlParseCache.standalone(path)
+    except Exception as e:  # noqa: BLE001 - the cache only saves time: never fail training for it
+        print(f"warning: parse cache {path} not usable ({e}); parsing without it", file=sys.stderr)
+        return parser
+    return parser_mod.CachedParser(parser, cache)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -328,9 +328,11 @@ def load_default_parser() -> DependencyParser:
 class CachedParser:
     """A :class:`DependencyParser` that asks a :class:`ParseCache` before parsing.
 
-    ``parse_many`` parses only the cache misses, in one batch when the wrapped parser has a
-    ``parse_many`` of its own, and stores them with the cache's ``put_many`` when it has one
-    (``SqlParseCache`` does: one transaction).
+    ``parse_many`` reads the whole batch from the cache at once when the cache has a ``get_many``
+    (``SqlParseCache``: one session, whatever the batch size; else ``get`` per text), parses only
+    the misses, in one batch when the wrapped parser has a ``parse_many`` of its own, and stores
+    them with the cache's ``put_many`` when it has one (``SqlParseCache``: one transaction).
+    ``hits`` and ``misses`` count texts over the parser's life.
     """
 
     def __init__(self, parser: DependencyParser, cache: ParseCache) -> None:
@@ -345,7 +347,9 @@ class CachedParser:
 
     def parse_many(self, texts: Iterable[str]) -> list[Parse]:
         texts = list(texts)
-        out: list[Parse | None] = [self.cache.get(t, self.version) for t in texts]
+        get_many = getattr(self.cache, "get_many", None)
+        out: list[Parse | None] = (list(get_many(texts, self.version)) if get_many is not None
+                                   else [self.cache.get(t, self.version) for t in texts])
         todo = [i for i, p in enumerate(out) if p is None]
         self.hits += len(texts) - len(todo)
         self.misses += len(todo)
@@ -378,8 +382,15 @@ class MemoryParseCache:
     def get(self, text: str, parser_version: str) -> Parse | None:
         return self._store.get(self.key(text, parser_version))
 
+    def get_many(self, texts: Sequence[str], parser_version: str) -> list[Parse | None]:
+        return [self._store.get(self.key(t, parser_version)) for t in texts]
+
     def put(self, text: str, parse: Parse) -> None:
         self._store[self.key(text, parse.parser_version)] = parse
+
+    def put_many(self, items: Sequence[tuple[str, Parse]]) -> None:
+        for text, parse in items:
+            self.put(text, parse)
 
     def __len__(self) -> int:
         return len(self._store)

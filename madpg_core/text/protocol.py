@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,8 +33,24 @@ class DependencyParser(Protocol):
 
 
 class ParseCache(Protocol):
-    """Stores parses keyed by (text hash, parser version); see madpg_core.storage.parse_cache."""
+    """Stores parses keyed by (text hash, parser version); see madpg_core.storage.parse_cache.
+
+    A cache may also offer the batch methods of :class:`BatchParseCache` (``get_many``,
+    ``put_many``); ``CachedParser`` uses them where present and falls back to ``get``/``put`` per
+    text otherwise.
+    """
 
     def get(self, text: str, parser_version: str) -> Parse | None: ...
 
     def put(self, text: str, parse: Parse) -> None: ...
+
+
+class BatchParseCache(ParseCache, Protocol):
+    """A :class:`ParseCache` that reads and writes a batch at once (``SqlParseCache``: one session
+    for the read, one transaction for the write)."""
+
+    def get_many(self, texts: Sequence[str], parser_version: str) -> list[Parse | None]:
+        """The cached parse of each text, or None, in the order of ``texts``."""
+        ...
+
+    def put_many(self, items: Sequence[tuple[str, Parse]]) -> None: ...
