@@ -2,11 +2,14 @@
 
 Spans a human made or changed are never replaced and reviewed records are never touched (see
 ``repo.replace_model_spans``). Records are written in small batches, each its own transaction,
-so a cancelled run keeps what it finished and the GUI sees progress as it happens.
+so the GUI sees progress as it happens. A stop request is passed down into the predictor, which
+honours it between two forward passes of a few pieces (well under a second); the records of the
+current batch that were finished by then are written before Cancelled is raised.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -50,7 +53,7 @@ def project_parser(project: Project, use_gcn: bool):  # noqa: ANN201 - Dependenc
     from madpg_core.storage.parse_cache import SqlParseCache
     from madpg_core.text.parser import CachedParser, load_default_parser
 
-    return CachedParser(load_default_parser(), SqlParseCache(project.sessions))
+    return CachedParser(load_default_parser(), SqlParseCache(project.sessions, project.writing))
 
 
 def unreviewed_ids(project: Project) -> list[int]:
@@ -61,13 +64,22 @@ def unreviewed_ids(project: Project) -> list[int]:
 def prelabel(project: Project, record_ids: Sequence[int], predictor: SpanPredictor, model_version: str, *,
              on_progress: Callable[[int, int], None] | None = None,
              stop: threading.Event | None = None) -> PrelabelReport:
-    """Label ``record_ids`` with ``predictor``; raise Cancelled (after saving finished batches) on stop."""
+    """Label ``record_ids`` with ``predictor``; on stop, save the records finished and raise Cancelled.
+
+    A predictor whose ``predict_with_confidence``/``predict`` takes ``stop`` gets it, and stops
+    within a batch; one that raises ``PredictionCancelled`` (``inference.predictor``) has the
+    records it finished saved too. Other predictors are stopped between batches of ``BATCH``.
+    """
     report = PrelabelReport()
     total = len(record_ids)
+
+    def cancelled() -> Cancelled:
+        report.cancelled = True
+        return Cancelled(f"pre-labelling cancelled after {report.records} of {total} records")
+
     for at in range(0, total, BATCH):
         if stop is not None and stop.is_set():
-            report.cancelled = True
-            raise Cancelled(f"pre-labelling cancelled after {report.records} of {total} records")
+            raise cancelled()
         with project.reading() as s:
             batch = [repo.get_record(s, i, project.image_root) for i in record_ids[at : at + BATCH]]
         todo = [r for r in batch if r.status != RecordStatus.REVIEWED]
@@ -75,16 +87,50 @@ def prelabel(project: Project, record_ids: Sequence[int], predictor: SpanPredict
         # Texts only: a record's own spans (a person's, or older pre-labels) must not steer where
         # long texts are cut, or the prediction would depend on what it is meant to propose.
         texts = [r.with_spans(()) for r in todo]
-        scored = getattr(predictor, "predict_with_confidence", None)
-        if scored is not None and todo:
-            predicted, confidence = scored(texts)
-        else:
-            predicted, confidence = (predictor.predict(texts) if todo else []), [None] * len(todo)
-        with project.transaction() as s:
-            for rec, spans, conf in zip(todo, predicted, confidence):
-                marked = [replace(sp, source=SpanSource.MODEL, model_version=model_version, id=None) for sp in spans]
-                report.spans += repo.replace_model_spans(s, rec.id, marked, confidence=conf)
-                report.records += 1
+        try:
+            predicted, confidence = _predict(predictor, texts, stop) if todo else ([], [])
+        except Cancelled as e:
+            done = getattr(e, "done", frozenset())
+            spans, least = getattr(e, "spans", None), getattr(e, "least", None)
+            if done and spans is not None and least is not None:
+                keep = sorted(done)
+                _save(project, [todo[i] for i in keep], [spans[i] for i in keep], [least[i] for i in keep],
+                      model_version, report)
+            raise cancelled() from e
+        _save(project, todo, predicted, confidence, model_version, report)
         if on_progress:
             on_progress(min(at + BATCH, total), total)
     return report
+
+
+def _predict(predictor: SpanPredictor, texts: list[Record],
+             stop: threading.Event | None) -> tuple[list[list[Span]], list[float | None]]:
+    """Spans and (when the predictor gives them) record confidences, passing ``stop`` down where
+    the predictor takes it."""
+    scored = getattr(predictor, "predict_with_confidence", None)
+    if scored is not None:
+        return scored(texts, **_stop_kw(scored, stop))
+    return predictor.predict(texts, **_stop_kw(predictor.predict, stop)), [None] * len(texts)
+
+
+def _stop_kw(method: Callable, stop: threading.Event | None) -> dict[str, threading.Event]:
+    if stop is None:
+        return {}
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return {}
+    takes = "stop" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    return {"stop": stop} if takes else {}
+
+
+def _save(project: Project, records: Sequence[Record], predicted: Sequence[Sequence[Span]],
+          confidence: Sequence[float | None], model_version: str, report: PrelabelReport) -> None:
+    """Write the model spans of ``records`` in one transaction; count them into ``report``."""
+    if not records:
+        return
+    with project.transaction() as s:
+        for rec, spans, conf in zip(records, predicted, confidence):
+            marked = [replace(sp, source=SpanSource.MODEL, model_version=model_version, id=None) for sp in spans]
+            report.spans += repo.replace_model_spans(s, rec.id, marked, confidence=conf)
+            report.records += 1

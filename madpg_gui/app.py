@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+from madpg_core import threads
 from madpg_core.paths import RESOURCES
 from madpg_gui import i18n, settings
 from madpg_gui.main_window import MainWindow
@@ -46,6 +47,10 @@ class Application:
         self.qapp = QApplication.instance() or QApplication(argv[:1])
         self.qapp.setApplicationName("MADPG Annotator")
         self.prefs = settings.load_prefs()
+        # Before anything loads torch (the pre-label worker does, later): OpenMP reads its thread
+        # count once. 1 thread for this process's pre-labelling; children get theirs from child_env.
+        settings.export_threads(self.prefs)
+        threads.apply("gui")
         i18n.install(self.prefs.language or i18n.system_language())
         family = choose_cjk_font()
         if family:

@@ -189,7 +189,7 @@ class ModelLoop(QObject):
 
     def cancel_prelabel(self) -> None:
         if self.worker is not None and self.is_prelabelling():
-            self.worker.stop.set()  # the core stops after the batch it is on; finished batches stay
+            self.worker.stop.set()  # the core stops before its next forward pass; finished records stay
             self.prelabel_bar.cancel.setEnabled(False)
             self.prelabel_bar.label.setText(tr("Stopping…"))
 

@@ -3,6 +3,7 @@ user preferences in a readable TOML file under the platformdirs config folder.""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tomllib
 from dataclasses import asdict, dataclass, field, fields
@@ -25,10 +26,23 @@ class Preferences:
     text_font_size: int = 14
     last_project: str = ""
     device: str = "auto"  # pre-labelling: auto (CUDA when present), cpu or cuda
+    # CPU threads for torch in this app and the processes it starts (0 = automatic: 1 for
+    # pre-labelling, more for training only on an idle machine; see madpg_core.threads). An
+    # MADPG_THREADS variable in the environment the app was started with overrides it.
+    threads: int = 0
     pretrained_path: str = ""  # local BERT/RoBERTa folder: enables the full MADPG presets in Model ▸ Train…
     # Model ▸ Train…'s replay corpus per project folder: {"on": bool, "format": str, "path": str, "map": str};
     # per project because the corpus that keeps a model's knowledge depends on what the project labels
     replay: dict[str, dict] = field(default_factory=dict)
+
+
+def export_threads(prefs: Preferences) -> None:
+    """Make ``prefs.threads`` this process's ``MADPG_THREADS`` (read by ``madpg_core.threads`` here
+    and passed on to the children the app starts), unless the environment sets it already."""
+    from madpg_core.threads import ENV
+
+    if prefs.threads > 0 and not os.environ.get(ENV, "").strip():
+        os.environ[ENV] = str(int(prefs.threads))
 
 
 def prefs_path() -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
+from madpg_core import threads
 from madpg_core.retrain import ACTIVATE_CHOICES, DEFAULT_MINUTES, ReplaySource, TrainRequest
 
 KILL_AFTER_MS = 30_000  # a child that ignores SIGTERM this long is killed (the active model stays intact)
@@ -105,6 +106,9 @@ class TrainingProcess(QObject):
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONIOENCODING", "utf-8")  # Chinese messages arrive intact on every platform
         env.insert("PYTHONUNBUFFERED", "1")
+        # MADPG_THREADS and the OpenMP/MKL variables: the child's torch threads (madpg_core.threads).
+        for name, value in threads.child_vars("train").items():
+            env.insert(name, value)
         proc.setProcessEnvironment(env)
         proc.setWorkingDirectory(str(Path(project_folder)))
         proc.readyReadStandardOutput.connect(self._read_stdout)
@@ -116,7 +120,8 @@ class TrainingProcess(QObject):
         self.started.emit()
 
     def cancel(self) -> None:
-        """Ask the child to stop between batches (SIGTERM); it removes its staging folder itself."""
+        """Ask the child to stop (SIGTERM): it stops before its next optimiser step or forward pass,
+        within a second, and removes its staging folder itself."""
         if not self.is_running():
             return
         self._cancel_requested = True

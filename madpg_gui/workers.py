@@ -100,12 +100,14 @@ def prelabel_task(project: object, record_ids: Sequence[int] | None, cache: Pred
     """A task that pre-labels ``record_ids`` (None: every record not reviewed) with the active model.
 
     Its result is the core's ``PrelabelReport``; reviewed records and human spans stay untouched.
+    A stop is honoured within one forward pass of a few pieces; the records finished are kept.
     """
 
     def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
-        from madpg_core import registry
+        from madpg_core import registry, threads
         from madpg_core.prelabel import prelabel, unreviewed_ids
 
+        threads.apply("prelabel")  # before the model loads: 1 thread unless MADPG_THREADS says otherwise
         version, model_dir = registry.active_model_dir(project)
         ids = list(record_ids) if record_ids is not None else unreviewed_ids(project)
         on_progress(0, len(ids))
@@ -123,8 +125,9 @@ def score_task(project: object, device: str | None = None) -> Task:
     result is the number of versions with a score."""
 
     def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
-        from madpg_core import registry, version_scores
+        from madpg_core import registry, threads, version_scores
 
+        threads.apply("prelabel")  # scoring is prediction too
         numbers = [v.version for v in registry.versions(project)]
         done = set(version_scores.stored_scores(project))
         todo = [n for n in numbers if n not in done]

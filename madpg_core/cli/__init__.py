@@ -31,6 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    # Before any command imports torch: its OpenMP threads are fixed when it loads (madpg_core.threads).
+    from madpg_core import threads
+
+    threads.apply(threads.command_role(args.command))
     # SIGTERM keeps its default (the process ends at once; SQLite's journal keeps the project
     # whole). Long commands — import, export, train, pre-label — turn it into a stop request that
     # their work checks between units (cli.loop_cmds.stop_on_signals): an exception raised from a

@@ -111,8 +111,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 @contextmanager
 def stop_on_signals() -> Iterator[threading.Event]:
-    """SIGTERM (the GUI's Cancel) and SIGINT (Ctrl+C) set the stop event: the work ends between two
-    batches, cleanly. The previous handlers come back afterwards."""
+    """SIGTERM (the GUI's Cancel) and SIGINT (Ctrl+C) set the stop event: the work ends cleanly at
+    its next check, within a second (training checks before every optimiser step, prediction
+    before every forward pass of a few pieces, both between batches of parses). The previous
+    handlers come back afterwards."""
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -11,9 +11,77 @@ import torch
 from madpg_core.domain import Record, Span, SpanSource
 from madpg_core.errors import Cancelled, MadpgError
 from madpg_core.model.madpg import MADPG
-from madpg_core.text.protocol import DependencyParser
+from madpg_core.text.protocol import DependencyParser, Parse
 from madpg_core.featurize import FeatureLookup, Piece, collate, length_batches, make_pieces
 from madpg_core.vision.feature_cache import FeatureCache
+
+# Pieces per forward pass on CPU. A stop request is honoured between two passes, so one pass must
+# take well under a second even on a busy machine: 8 pieces of the default model (madpg-lite, 128
+# characters a piece) take ~0.05 s on one quiet 2-core Xeon thread, 32 pieces ~0.2 s, and pieces a
+# second are the same within noise from 4 to 32 (issue 21). CUDA keeps larger batches: it is
+# launch-bound, and a pass takes milliseconds.
+CPU_BATCH = 8
+CUDA_BATCH = 32
+# Texts per parse while making pieces (the GCN's dependency parses, ~20 ms a piece on one CPU
+# thread): the stop is checked between these batches too.
+PARSE_BATCH = 16
+
+
+def default_batch_size(device: torch.device | str) -> int:
+    """Pieces per forward pass on ``device`` (see CPU_BATCH)."""
+    return CUDA_BATCH if torch.device(device).type == "cuda" else CPU_BATCH
+
+
+class StoppableParser:
+    """A parser that checks ``stop`` before each batch of :data:`PARSE_BATCH` texts it hands on to
+    ``parser`` (parsing a whole record set at once could take seconds), raising Cancelled."""
+
+    def __init__(self, parser: DependencyParser, stop: threading.Event) -> None:
+        self.parser = parser
+        self.stop = stop
+        self.version = parser.version
+
+    def _check(self) -> None:
+        if self.stop.is_set():
+            raise Cancelled("cancelled while parsing")
+
+    def parse(self, text: str) -> Parse:
+        self._check()
+        return self.parser.parse(text)
+
+    def parse_many(self, texts: Sequence[str]) -> list[Parse]:
+        texts = list(texts)
+        many = getattr(self.parser, "parse_many", None)
+        out: list[Parse] = []
+        for at in range(0, len(texts), PARSE_BATCH):
+            self._check()
+            part = texts[at : at + PARSE_BATCH]
+            out += list(many(part)) if many is not None else [self.parser.parse(t) for t in part]
+        return out
+
+
+def stoppable(parser: DependencyParser | None, stop: threading.Event | None) -> DependencyParser | None:
+    """``parser`` checking ``stop`` between batches of texts (unchanged when either is None)."""
+    if parser is None or stop is None:
+        return parser
+    inner, cache = getattr(parser, "parser", None), getattr(parser, "cache", None)
+    if inner is not None and cache is not None:
+        # A cached parser: stop between batches of the parses it still has to make, and keep its
+        # one cache read and one write per call (wrapped outside, every 16 texts would be a call).
+        return type(parser)(StoppableParser(inner, stop), cache)
+    return StoppableParser(parser, stop)
+
+
+class PredictionCancelled(Cancelled):
+    """Prediction stopped between two forward passes. ``done`` are the indices of the items whose
+    every piece was predicted; ``spans`` and ``least`` hold their results (as ``decode_pieces``
+    returns them), so a caller can keep the finished items."""
+
+    def __init__(self, message: str, done: frozenset[int], spans: list[list[Span]], least: list[float]) -> None:
+        super().__init__(message)
+        self.done = done
+        self.spans = spans
+        self.least = least
 
 
 def resolve_parser(model: MADPG, parser: DependencyParser | None) -> DependencyParser | None:
@@ -61,9 +129,13 @@ def predict_spans(
     features: FeatureLookup | None = None, batch_size: int = 32, device: torch.device | str = "cpu",
     on_progress: Callable[[int, int], None] | None = None, stop: threading.Event | None = None,
 ) -> list[list[Span]]:
-    """Spans per item. Long texts are split at sentence ends and stitched back in record offsets."""
-    pieces = make_pieces(items, model.text, model.cfg.max_len, piece_chars=model.cfg.piece_chars, parser=parser,
-                         lexicon=model.lexicon)
+    """Spans per item. Long texts are split at sentence ends and stitched back in record offsets.
+
+    ``stop`` is checked between batches of parses and between forward passes (raises Cancelled)."""
+    if stop is not None and stop.is_set():
+        raise Cancelled("prediction cancelled")
+    pieces = make_pieces(items, model.text, model.cfg.max_len, piece_chars=model.cfg.piece_chars,
+                         parser=stoppable(parser, stop), lexicon=model.lexicon)
     return predict_pieces(model, pieces, len(items), features=features, batch_size=batch_size, device=device,
                           on_progress=on_progress, stop=stop)
 
@@ -87,17 +159,26 @@ def decode_pieces(
 ) -> tuple[list[list[Span]], list[float]]:
     """Spans per item, and per item the probability of the least confident character's tag (1.0
     for an empty text): a record-level confidence that also sees entities the model did not mark,
-    which a span's confidence cannot."""
+    which a span's confidence cannot.
+
+    ``stop`` is checked before every forward pass of ``batch_size`` pieces; when set, this raises
+    :class:`PredictionCancelled` with the items finished so far. ``on_progress(k, n)`` follows
+    each of the ``n`` passes."""
     was_training = model.training
     if was_training:  # toggling walks every submodule: skip it when there is nothing to change
         model.eval()
     out: list[list[Span]] = [[] for _ in range(n_items)]
     least = [1.0] * n_items
     batches = length_batches(pieces, batch_size, None)
+    left = [0] * n_items  # pieces of each item still to predict
+    for p in pieces:
+        left[p.index] += 1
     try:
         for k, idx in enumerate(batches):
             if stop is not None and stop.is_set():
-                raise Cancelled("prediction cancelled")
+                done = frozenset(i for i in range(n_items) if left[i] == 0)
+                raise PredictionCancelled(f"prediction cancelled after {len(done)} of {n_items} items", done,
+                                          [sorted(s, key=lambda x: x.start) for s in out], least)
             chunk = [pieces[i] for i in idx]
             with _autocast(device):
                 paths, conf = model.decode(collate(chunk, features).to(device))
@@ -105,6 +186,7 @@ def decode_pieces(
                 out[piece.index].extend(entity_spans(piece, [model.tags[t] for t in path], c, model.version))
                 if c:
                     least[piece.index] = min(least[piece.index], float(min(c)))
+                left[piece.index] -= 1
             if on_progress is not None:
                 on_progress(k + 1, len(batches))
     finally:
@@ -126,15 +208,18 @@ class Predictor:
         parser: dependency parser for the GCN; the shipped one when None.
         feature_cache_dir: where image feature maps are kept between runs (memory only when None).
         device: "cuda" when available unless given.
+        batch_size: pieces per forward pass; default :func:`default_batch_size` (small on CPU, so
+            that a stop request is honoured within a fraction of a second).
     """
 
     def __init__(self, model: MADPG, *, parser: DependencyParser | None = None,
-                 feature_cache_dir: Path | None = None, device: str | None = None, batch_size: int = 32) -> None:
+                 feature_cache_dir: Path | None = None, device: str | None = None,
+                 batch_size: int | None = None) -> None:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model = model.to(self.device).eval()
         self.parser = resolve_parser(model, parser)
         self.features = feature_lookup(model, feature_cache_dir, self.device)
-        self.batch_size = batch_size
+        self.batch_size = batch_size or default_batch_size(self.device)
 
     @classmethod
     def load(cls, model_dir: Path | str, *, parser: DependencyParser | None = None,
@@ -152,15 +237,25 @@ class Predictor:
         return self.model.cfg.entity_types
 
     def predict_with_confidence(self, items: Sequence[Record | str], *,
+                                on_progress: Callable[[int, int], None] | None = None,
                                 stop: threading.Event | None = None) -> tuple[list[list[Span]], list[float]]:
-        """Spans per item and each item's least confident character's tag probability."""
+        """Spans per item and each item's least confident character's tag probability.
+
+        Raises:
+            Cancelled: ``stop`` was set (checked between parse batches and forward passes); a
+                :class:`PredictionCancelled` when some items were finished by then.
+        """
+        if stop is not None and stop.is_set():
+            raise Cancelled("prediction cancelled")
         pieces = make_pieces(items, self.model.text, self.model.cfg.max_len, piece_chars=self.model.cfg.piece_chars,
-                             parser=self.parser, lexicon=self.model.lexicon)
+                             parser=stoppable(self.parser, stop), lexicon=self.model.lexicon)
         return decode_pieces(self.model, pieces, len(items), features=self.features, batch_size=self.batch_size,
-                             device=self.device, stop=stop)
+                             device=self.device, on_progress=on_progress, stop=stop)
 
     def predict(self, items: Sequence[Record | str], *, on_progress: Callable[[int, int], None] | None = None,
                 stop: threading.Event | None = None) -> list[list[Span]]:
-        """One list of model spans per record or text (source=MODEL, model_version, confidence)."""
+        """One list of model spans per record or text (source=MODEL, model_version, confidence).
+
+        ``stop``: as in :meth:`predict_with_confidence`."""
         return predict_spans(self.model, items, parser=self.parser, features=self.features,
                              batch_size=self.batch_size, device=self.device, on_progress=on_progress, stop=stop)

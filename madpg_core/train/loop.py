@@ -1,4 +1,6 @@
-"""Training: ``fit(cfg, train, dev, on_progress=..., stop=...)``, cancellable between batches."""
+"""Training: ``fit(cfg, train, dev, on_progress=..., stop=...)``, cancellable between optimiser
+steps, between batches of parses while preparing data, and between forward passes of the dev
+scoring after each epoch."""
 
 from __future__ import annotations
 
@@ -18,7 +20,9 @@ import torch
 
 from madpg_core.domain import Record
 from madpg_core.errors import Cancelled, MadpgError
-from madpg_core.inference.predictor import _autocast, feature_lookup, predict_pieces, resolve_parser
+from madpg_core.inference.predictor import (
+    _autocast, default_batch_size, feature_lookup, predict_pieces, resolve_parser, stoppable,
+)
 from madpg_core.model.build import new_model
 from madpg_core.model.config import ModelConfig
 from madpg_core.model.madpg import MADPG, Batch
@@ -102,7 +106,9 @@ def fit(
         cfg: the model config; ``entity_types`` are taken from ``train`` when empty.
         train, dev: records with gold spans (images are file paths).
         on_progress: called after every batch and after each dev evaluation.
-        stop: when set, training stops before the next batch and raises ``Cancelled``.
+        stop: when set, training stops before the next optimiser step (or the next batch of
+            parses while preparing data, or the next forward pass of the dev scoring) and raises
+            ``Cancelled``; with ``out_dir``, the best epoch so far is saved, marked incomplete.
         parser: dependency parser for the GCN (the shipped one when None and the GCN is on).
         out_dir: when given, the best model is saved there (also on cancel, marked incomplete).
         version: the model version written into the checkpoint and into predicted spans.
@@ -132,11 +138,16 @@ def fit(
     features = feature_lookup(model, feature_cache_dir, device)
     tag_index = {t: i for i, t in enumerate(model.tags)}
     report(Progress(0, 0, 0, None, None, "preparing data"))
-    pieces = make_pieces(train, model.text, cfg.max_len, piece_chars=cfg.piece_chars, tag_index=tag_index,
-                         parser=parser, lexicon=model.lexicon, leave_one_out=True)
-    # parsed once, scored every epoch
-    dev_pieces = make_pieces(dev, model.text, cfg.max_len, piece_chars=cfg.piece_chars, parser=parser,
-                             lexicon=model.lexicon)
+    _check(stop)
+    parsing = stoppable(parser, stop)  # parses a whole data set: seconds to minutes the first time
+    try:
+        pieces = make_pieces(train, model.text, cfg.max_len, piece_chars=cfg.piece_chars, tag_index=tag_index,
+                             parser=parsing, lexicon=model.lexicon, leave_one_out=True)
+        # parsed once, scored every epoch
+        dev_pieces = make_pieces(dev, model.text, cfg.max_len, piece_chars=cfg.piece_chars, parser=parsing,
+                                 lexicon=model.lexicon)
+    except Cancelled as e:
+        raise Cancelled("training cancelled while preparing data") from e
     rng = random.Random(cfg.seed)
     steps_per_epoch = math.ceil(len(pieces) / cfg.batch_size)
     total = steps_per_epoch * cfg.epochs
@@ -168,7 +179,7 @@ def fit(
                                       opt, sched, (epoch, step, total), report, stop, device, average)
             # With averaging on, the averaged weights are the ones scored and kept.
             with average.applied() if average is not None else contextlib.nullcontext():
-                scores = _evaluate(model, dev, dev_pieces, features, cfg, device) if dev else None
+                scores = _evaluate(model, dev, dev_pieces, features, cfg, device, stop) if dev else None
                 f1 = scores.micro.f1 if scores else float(epoch)  # no dev: the latest epoch wins
                 if state.offer(model, epoch, f1, scores) and out_dir is not None:
                     # Keep the best model on disk as it improves, marked incomplete until fit ends.
@@ -192,6 +203,11 @@ def fit(
     return _finish(model, state, out_dir, version, started, complete=True)
 
 
+def _check(stop: threading.Event | None) -> None:
+    if stop is not None and stop.is_set():
+        raise Cancelled("training cancelled")
+
+
 def _over(spent: float, budget: float | None) -> bool:
     return budget is not None and spent > budget
 
@@ -207,8 +223,7 @@ def _train_epoch(
     model.train()
     losses = []
     for idx in batches:
-        if stop is not None and stop.is_set():
-            raise Cancelled("training cancelled")
+        _check(stop)  # one optimiser step: well under a second on CPU for the presets' batch sizes
         losses.append(_step(model, collate([pieces[i] for i in idx], features), opt, model.cfg, device))
         sched.step()
         if average is not None:
@@ -229,9 +244,16 @@ def _step(model: MADPG, batch: Batch, opt: torch.optim.Optimizer, cfg: ModelConf
 
 
 def _evaluate(model: MADPG, dev: Sequence[Record], pieces: Sequence[Piece], features: FeatureLookup | None,
-              cfg: ModelConfig, device: str) -> Scores:
-    pred = predict_pieces(model, pieces, len(dev), features=features, batch_size=max(cfg.batch_size, 32),
-                          device=device)
+              cfg: ModelConfig, device: str, stop: threading.Event | None = None) -> Scores:
+    """Dev scores; ``stop`` is checked between forward passes (small ones on CPU, see
+    ``inference.predictor.CPU_BATCH``)."""
+    on_cuda = torch.device(device).type == "cuda"
+    batch = max(cfg.batch_size, default_batch_size(device)) if on_cuda else default_batch_size(device)
+    try:
+        pred = predict_pieces(model, pieces, len(dev), features=features, batch_size=batch, device=device,
+                              stop=stop)
+    except Cancelled as e:
+        raise Cancelled("training cancelled while scoring the dev set") from e
     return score_spans([r.spans for r in dev], pred)
 
 
