@@ -108,7 +108,9 @@ def load(folder: Path | str, device: str | torch.device = "cpu") -> MADPG:
     _check_text_files(folder, cfg)
     lexicon = _lexicon(folder) if cfg.use_lexicon else None
     try:
-        model = MADPG(cfg, load_text_encoder(cfg, folder), lexicon=lexicon, read_image_weights=False)
+        # The image backbone is built on the first record with images (text-only work never pays for it).
+        model = MADPG(cfg, load_text_encoder(cfg, folder), lexicon=lexicon, read_image_weights=False,
+                      lazy_image=True)
     except MadpgError as e:
         raise _damaged(folder, str(e)) from e
     except Exception as e:  # any library's complaint about an edited file, as one line

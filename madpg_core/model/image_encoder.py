@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import torch
@@ -63,7 +64,9 @@ def preprocess(image: Image.Image, size: int) -> torch.Tensor:
 
 
 def backbone_fingerprint(kind: str, backbone: nn.Module) -> str:
-    """Identifies the exact backbone weights, so cached feature maps never outlive them."""
+    """Identifies the exact backbone weights, so cached feature maps never outlive them.
+
+    A :class:`LazyBackbone` is fingerprinted from the weights it keeps, without being built."""
     h = hashlib.sha256(kind.encode())
     for name, t in list(backbone.state_dict().items())[:4]:
         h.update(name.encode())
@@ -84,14 +87,130 @@ class VisualTokens(nn.Module):
         return self.proj(x.flatten(2).transpose(1, 2))
 
 
-class ImageEncoder(nn.Module):
-    """Backbone (frozen, cached by the caller per image) + trainable visual-token head."""
+# Lazy backbones -------------------------------------------------------------------------------
+# Building a ResNet imports torchvision (~1 s) and fills ~11M weights; a model loaded from a
+# checkpoint only needs it for a record with images. Until then its weights wait in a LazyBackbone,
+# which saves and loads them under the backbone's own state-dict names and shapes.
 
-    def __init__(self, kind: str, hidden: int, use_ema: bool, factor: int = 32, weights: str | None = None) -> None:
+_BLOCKS = {"resnet18": (False, (2, 2, 2, 2)), "resnet50": (True, (3, 4, 6, 3)), "resnet152": (True, (3, 8, 36, 3))}
+
+
+def backbone_shapes(kind: str) -> dict[str, tuple[int, ...]]:
+    """State-dict names and shapes of ``build_backbone(kind)``, in its order, without torchvision."""
+    if kind not in _BLOCKS:
+        raise MadpgError(f"unknown image encoder {kind!r}; choose one of {', '.join(CHANNELS)} or none")
+    bottleneck, counts = _BLOCKS[kind]
+    out: dict[str, tuple[int, ...]] = {}
+
+    def conv(name: str, c_out: int, c_in: int, k: int) -> None:
+        out[f"{name}.weight"] = (c_out, c_in, k, k)
+
+    def bn(name: str, c: int) -> None:
+        for stat in ("weight", "bias", "running_mean", "running_var"):
+            out[f"{name}.{stat}"] = (c,)
+        out[f"{name}.num_batches_tracked"] = ()
+
+    conv("0", 64, 3, 7)
+    bn("1", 64)
+    expansion = 4 if bottleneck else 1
+    inplanes = 64
+    for i, (planes, n) in enumerate(zip((64, 128, 256, 512), counts)):
+        for b in range(n):
+            p = f"{4 + i}.{b}"
+            if bottleneck:
+                convs = [(planes, inplanes, 1), (planes, planes, 3), (planes * 4, planes, 1)]
+            else:
+                convs = [(planes, inplanes, 3), (planes, planes, 3)]
+            for j, (c_out, c_in, k) in enumerate(convs, start=1):
+                conv(f"{p}.conv{j}", c_out, c_in, k)
+                bn(f"{p}.bn{j}", c_out)
+            if b == 0 and (i > 0 or inplanes != planes * expansion):
+                conv(f"{p}.downsample.0", planes * expansion, inplanes, 1)
+                bn(f"{p}.downsample.1", planes * expansion)
+            inplanes = planes * expansion
+    return out
+
+
+_BUILD_LOCK = threading.Lock()  # module-level: a model must stay deep-copyable
+
+
+class LazyBackbone(nn.Module):
+    """Stands in for a frozen backbone not built yet: keeps its loaded weights, builds nothing.
+
+    Its state dict has the backbone's names and shapes (meta tensors until weights are loaded),
+    so strict loading and the checkpoint checks see the same model as with the real one.
+    """
+
+    def __init__(self, kind: str) -> None:
         super().__init__()
         self.kind = kind
-        self.backbone = build_backbone(kind, weights)
+        self.shapes = backbone_shapes(kind)
+        self.weights: dict[str, torch.Tensor] | None = None  # once loaded, in the backbone's order
+
+    def _template(self) -> dict[str, torch.Tensor]:
+        return {k: torch.empty(s, dtype=torch.long if k.endswith("num_batches_tracked") else torch.float32,
+                               device="meta") for k, s in self.shapes.items()}
+
+    def _save_to_state_dict(self, destination: dict, prefix: str, keep_vars: bool) -> None:
+        for k, v in (self.weights if self.weights is not None else self._template()).items():
+            destination[prefix + k] = v
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, local_metadata: dict, strict: bool,
+                              missing_keys: list, unexpected_keys: list, error_msgs: list) -> None:
+        got: dict[str, torch.Tensor] = {}
+        for k, shape in self.shapes.items():
+            v = state_dict.get(prefix + k)
+            if v is None:
+                missing_keys.append(prefix + k)
+            elif tuple(v.shape) != shape:
+                error_msgs.append(f"size mismatch for {prefix + k}: copying a param with shape {tuple(v.shape)}, "
+                                  f"the backbone expects {shape}")
+            else:
+                got[k] = v.detach()
+        unexpected_keys.extend(k for k in state_dict if k.startswith(prefix) and k[len(prefix):] not in self.shapes)
+        if len(got) == len(self.shapes):
+            self.weights = got
+
+    def build(self) -> nn.Module:
+        """The real backbone with the kept weights (random ones when none were loaded)."""
+        body = build_backbone(self.kind)
+        if self.weights is not None:
+            body.load_state_dict(self.weights, strict=True)
+        return body
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError("a lazy backbone runs through ImageEncoder.feature_maps, which builds it")
+
+
+class ImageEncoder(nn.Module):
+    """Backbone (frozen, cached by the caller per image) + trainable visual-token head.
+
+    ``lazy``: the backbone is a :class:`LazyBackbone` until the first image goes through it (a model
+    loaded from a checkpoint: its weights come from the checkpoint, and text-only work never builds it).
+    """
+
+    def __init__(self, kind: str, hidden: int, use_ema: bool, factor: int = 32, weights: str | None = None,
+                 *, lazy: bool = False) -> None:
+        super().__init__()
+        self.kind = kind
+        self.backbone: nn.Module = LazyBackbone(kind) if lazy else build_backbone(kind, weights)
         self.tokens = VisualTokens(CHANNELS[kind], hidden, use_ema, factor)
+
+    @property
+    def built(self) -> bool:
+        """Whether the real backbone exists (always, unless built lazily and no image came yet)."""
+        return not isinstance(self.backbone, LazyBackbone)
+
+    def build_backbone(self) -> nn.Module:
+        """The real backbone, built from the kept weights on the head's device on first call."""
+        with _BUILD_LOCK:
+            if isinstance(self.backbone, LazyBackbone):
+                ref = self.tokens.proj.weight
+                body = self.backbone.build().to(ref.device)
+                if ref.dtype != torch.float32:
+                    body = body.to(ref.dtype)
+                self.backbone = body
+            return self.backbone
 
     def train(self, mode: bool = True) -> ImageEncoder:
         super().train(mode)
@@ -101,7 +220,7 @@ class ImageEncoder(nn.Module):
     @torch.no_grad()
     def feature_maps(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) normalised images → (B, C, 7, 7)."""
-        return self.backbone(images)
+        return self.build_backbone()(images)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) → (B, 49, d)."""

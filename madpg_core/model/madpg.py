@@ -62,7 +62,7 @@ class MADPG(nn.Module):
     """
 
     def __init__(self, cfg: ModelConfig, text: TextEncoder, *, lexicon: Lexicon | None = None,
-                 read_image_weights: bool = True) -> None:
+                 read_image_weights: bool = True, lazy_image: bool = False) -> None:
         super().__init__()
         self.cfg = cfg
         self.version = f"{cfg.name}-unsaved"  # set by checkpoint.save / load
@@ -74,7 +74,8 @@ class MADPG(nn.Module):
         self.image: ImageEncoder | None = None
         if cfg.uses_image:
             weights = cfg.image_weights if read_image_weights else None  # a checkpoint carries its own
-            self.image = ImageEncoder(cfg.image_encoder, d, cfg.use_ema, cfg.ema_factor, weights)
+            # lazy_image: the frozen backbone is built on the first image (weights from a checkpoint)
+            self.image = ImageEncoder(cfg.image_encoder, d, cfg.use_ema, cfg.ema_factor, weights, lazy=lazy_image)
         self.gate = RelationGate(d) if (cfg.uses_image and cfg.use_gate) else None
         self.gcn = DependencyGCN(d, cfg.gcn_layers, cfg.gcn_residual) if cfg.use_gcn else None
         self.dropout = nn.Dropout(cfg.dropout)

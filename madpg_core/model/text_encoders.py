@@ -189,12 +189,10 @@ def build_text_encoder(cfg: ModelConfig, vocab: Vocab | None) -> TextEncoder:
 
 
 def _scratch_bert(cfg: ModelConfig, vocab: Vocab, saved: dict[str, Any] | None = None) -> nn.Module:
-    from transformers import BertConfig, BertModel
-
-    if saved is not None:
-        bc = BertConfig(**saved)
-    else:
-        bc = BertConfig(
+    """The BERT trained from scratch: a SmallBert (no transformers import), or transformers' BertModel
+    for a saved config with settings SmallBert does not implement."""
+    if saved is None:
+        return SmallBert(SmallBertConfig(
             vocab_size=len(vocab.chars), hidden_size=cfg.hidden_size, num_hidden_layers=cfg.num_layers,
             num_attention_heads=cfg.num_heads, intermediate_size=cfg.intermediate_size,
             max_position_embeddings=max(cfg.max_len, 64), type_vocab_size=2, pad_token_id=0,
@@ -202,8 +200,16 @@ def _scratch_bert(cfg: ModelConfig, vocab: Vocab, saved: dict[str, Any] | None =
             # BERT's 0.02 suits d = 768; a small d needs ~1/sqrt(d), or attention (and with it the
             # visual tokens) barely reaches the residual stream at the start of training.
             initializer_range=min(0.1, cfg.hidden_size**-0.5),
-        )
-    return BertModel(bc, add_pooling_layer=False)
+        ))
+    if SmallBertConfig.supports(saved):
+        return SmallBert(SmallBertConfig(**saved))
+    return _transformers_bert(saved)
+
+
+def _transformers_bert(saved: dict[str, Any]) -> nn.Module:
+    from transformers import BertConfig, BertModel
+
+    return BertModel(BertConfig(**{k: v for k, v in saved.items() if k != "model_type"}), add_pooling_layer=False)
 
 
 def _from_pretrained_folder(cfg: ModelConfig) -> BertEncoder:
@@ -242,3 +248,171 @@ def _need(vocab: Vocab | None, folder: Path) -> Vocab:
     if vocab is None:
         raise MadpgError(f"{folder}: vocab.json is missing")
     return vocab
+
+
+# A small BERT without ``transformers`` ----------------------------------------------------------
+# Importing transformers costs ~2 s, most of the default model's load time, for a 2-layer, 128-wide
+# encoder trained here. SmallBert is the same computation (transformers' BertModel without pooler,
+# absolute positions, GELU, SDPA attention) under the same parameter names, so checkpoints of either
+# load into the other; tests/core/model/test_lazy_start.py compares the two on the bundled model.
+
+_BERT_DEFAULTS: dict[str, Any] = {
+    "vocab_size": 30522, "hidden_size": 768, "num_hidden_layers": 12, "num_attention_heads": 12,
+    "intermediate_size": 3072, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+    "attention_probs_dropout_prob": 0.1, "max_position_embeddings": 512, "type_vocab_size": 2,
+    "initializer_range": 0.02, "layer_norm_eps": 1e-12, "pad_token_id": 0,
+}
+# Saved settings SmallBert cannot honour: such a folder is rebuilt with transformers.
+_ONLY_DEFAULT = {"hidden_act": "gelu", "position_embedding_type": "absolute", "is_decoder": False,
+                 "add_cross_attention": False, "chunk_size_feed_forward": 0, "embedding_size": None}
+
+
+class SmallBertConfig:
+    """The BertConfig fields SmallBert reads; written back as text_config.json in BertConfig's keys."""
+
+    model_type = "bert"
+
+    def __init__(self, **values: Any) -> None:
+        values.pop("model_type", None)
+        self.__dict__.update({**_BERT_DEFAULTS, **values})
+
+    @staticmethod
+    def supports(values: dict[str, Any]) -> bool:
+        return all(values.get(k, v) == v for k, v in _ONLY_DEFAULT.items() if k in values)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**{k: v for k, v in self.__dict__.items() if not k.startswith("_")}, "model_type": "bert"}
+
+    def to_json_string(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+
+class _Embeddings(nn.Module):
+    def __init__(self, c: SmallBertConfig) -> None:
+        super().__init__()
+        self.word_embeddings = nn.Embedding(c.vocab_size, c.hidden_size, padding_idx=c.pad_token_id)
+        self.position_embeddings = nn.Embedding(c.max_position_embeddings, c.hidden_size)
+        self.token_type_embeddings = nn.Embedding(c.type_vocab_size, c.hidden_size)
+        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+
+    def forward(self, embeds: torch.Tensor, token_type_ids: torch.Tensor, position_ids: torch.Tensor) -> torch.Tensor:
+        x = embeds + self.token_type_embeddings(token_type_ids) + self.position_embeddings(position_ids)
+        return self.dropout(self.LayerNorm(x))
+
+
+class _Dense(nn.Module):
+    """dense → dropout → LayerNorm(· + residual): BertSelfOutput and BertOutput."""
+
+    def __init__(self, c: SmallBertConfig, d_in: int) -> None:
+        super().__init__()
+        self.dense = nn.Linear(d_in, c.hidden_size)
+        self.LayerNorm = nn.LayerNorm(c.hidden_size, eps=c.layer_norm_eps)
+        self.dropout = nn.Dropout(c.hidden_dropout_prob)
+
+    def forward(self, x: torch.Tensor, residual: torch.Tensor) -> torch.Tensor:
+        return self.LayerNorm(self.dropout(self.dense(x)) + residual)
+
+
+class _SelfAttention(nn.Module):
+    def __init__(self, c: SmallBertConfig) -> None:
+        super().__init__()
+        if c.hidden_size % c.num_attention_heads:
+            raise ValueError(f"the hidden size ({c.hidden_size}) is not a multiple of the number of attention "
+                             f"heads ({c.num_attention_heads})")
+        self.heads = c.num_attention_heads
+        self.query = nn.Linear(c.hidden_size, c.hidden_size)
+        self.key = nn.Linear(c.hidden_size, c.hidden_size)
+        self.value = nn.Linear(c.hidden_size, c.hidden_size)
+        self.p = c.attention_probs_dropout_prob
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        shape = (*x.shape[:-1], self.heads, -1)
+        q, k, v = (f(x).view(shape).transpose(1, 2) for f in (self.query, self.key, self.value))
+        out = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask,
+                                                         dropout_p=self.p if self.training else 0.0)
+        return out.transpose(1, 2).reshape(*x.shape[:-1], -1)
+
+
+class _Attention(nn.Module):
+    def __init__(self, c: SmallBertConfig) -> None:
+        super().__init__()
+        self.self = _SelfAttention(c)
+        self.output = _Dense(c, c.hidden_size)
+
+
+class _Intermediate(nn.Module):
+    def __init__(self, c: SmallBertConfig) -> None:
+        super().__init__()
+        self.dense = nn.Linear(c.hidden_size, c.intermediate_size)
+
+
+class _Layer(nn.Module):
+    def __init__(self, c: SmallBertConfig) -> None:
+        super().__init__()
+        self.attention = _Attention(c)
+        self.intermediate = _Intermediate(c)
+        self.output = _Dense(c, c.intermediate_size)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        a = self.attention.output(self.attention.self(x, mask), x)
+        return self.output(nn.functional.gelu(self.intermediate.dense(a)), a)
+
+
+class _Encoder(nn.Module):
+    def __init__(self, c: SmallBertConfig) -> None:
+        super().__init__()
+        self.layer = nn.ModuleList(_Layer(c) for _ in range(c.num_hidden_layers))
+
+
+@dataclass
+class _Output:
+    last_hidden_state: torch.Tensor
+
+
+class SmallBert(nn.Module):
+    """transformers' ``BertModel(config, add_pooling_layer=False)`` for the encoders trained here."""
+
+    def __init__(self, config: SmallBertConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.embeddings = _Embeddings(config)
+        self.encoder = _Encoder(config)
+        self.apply(self._init_weights)
+
+    def _init_weights(self, m: nn.Module) -> None:
+        """BertPreTrainedModel's initialisation (a fresh model trains as before)."""
+        std = self.config.initializer_range
+        if isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0.0, std)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Embedding):
+            nn.init.normal_(m.weight, 0.0, std)
+            if m.padding_idx is not None:
+                with torch.no_grad():
+                    m.weight[m.padding_idx].zero_()
+        elif isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embeddings.word_embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embeddings.word_embeddings = value
+
+    def forward(self, inputs_embeds: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                token_type_ids: torch.Tensor | None = None, position_ids: torch.Tensor | None = None) -> _Output:
+        b, n = inputs_embeds.shape[:2]
+        dev = inputs_embeds.device
+        if position_ids is None:
+            position_ids = torch.arange(n, device=dev).expand(b, n)
+        if token_type_ids is None:
+            token_type_ids = torch.zeros(b, n, dtype=torch.long, device=dev)
+        x = self.embeddings(inputs_embeds, token_type_ids, position_ids)
+        mask = None
+        if attention_mask is not None and not bool(attention_mask.all()):
+            mask = attention_mask.bool()[:, None, None, :]  # keys only: (B, 1, 1, n)
+        for layer in self.encoder.layer:
+            x = layer(x, mask)
+        return _Output(x)
