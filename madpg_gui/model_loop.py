@@ -58,6 +58,8 @@ class ModelLoop(QObject):
     def __init__(self, window: WindowHost) -> None:
         super().__init__(cast(QObject, window))
         self.cache = workers.PredictorCache()
+        self.preload_worker: workers.TaskWorker | None = None  # loads the active model after the window is up
+        self.preload_thread: QThread | None = None
         self.worker: workers.TaskWorker | None = None
         self.thread: QThread | None = None
         self._job_ids: set[int] | None = None  # records the running pre-label may change (None: all)
@@ -118,6 +120,36 @@ class ModelLoop(QObject):
     def _project_opened(self) -> None:
         self.cache.clear()
         self.refresh_versions()
+        # Once the event loop runs (the window is shown), load the active model in the background.
+        QTimer.singleShot(0, self.preload)
+
+    def _device(self) -> str | None:
+        return None if self.w.prefs.device in ("", "auto") else self.w.prefs.device
+
+    def preload(self) -> None:
+        """Load the active model into the pre-label cache on a worker thread (errors: silent; the
+        pre-label itself reports them)."""
+        if self.project is None or self.preload_thread is not None:
+            return
+        worker = workers.TaskWorker(workers.preload_task(self.project, self.cache, self._device()))
+        for sig in (worker.finished, worker.failed, worker.cancelled):
+            sig.connect(self._preload_ended)
+        self.preload_worker = worker
+        self.preload_thread = workers.start(worker, self)
+
+    def _preload_ended(self, *_: object) -> None:
+        if self.preload_thread is not None:
+            self.preload_thread.wait()  # it has quit (direct connection): returns at once
+        self.preload_worker, self.preload_thread = None, None
+
+    def _stop_preload(self) -> None:
+        if self.preload_worker is None or self.preload_thread is None:
+            return
+        self.preload_worker.stop.set()  # honoured before the load starts; a load under way finishes
+        self.preload_thread.wait(SHUTDOWN_WAIT_MS)
+        for sig in (self.preload_worker.finished, self.preload_worker.failed, self.preload_worker.cancelled):
+            sig.disconnect()
+        self.preload_worker, self.preload_thread = None, None
 
     def refresh_versions(self, select: int | None = None) -> None:
         if self.project is None:
@@ -170,7 +202,7 @@ class ModelLoop(QObject):
         if self.is_prelabelling():
             self.w.message(tr("Pre-labelling is already running"))
             return
-        device = None if self.w.prefs.device in ("", "auto") else self.w.prefs.device
+        device = self._device()
         self._job_ids = set(record_ids) if record_ids is not None else None
         self._done = (0, 0)
         self.worker = workers.TaskWorker(workers.prelabel_task(self.project, record_ids, self.cache, device))
@@ -241,7 +273,7 @@ class ModelLoop(QObject):
         if not check_set.check_ids(self.project):
             self.w.message(tr("No check set yet: it is drawn the first time the project trains."))
             return
-        device = None if self.w.prefs.device in ("", "auto") else self.w.prefs.device
+        device = self._device()
         self._job_ids = set()  # scoring changes no record
         self.worker = workers.TaskWorker(workers.score_task(self.project, device))
         self.worker.progress.connect(self._prelabel_progress)
@@ -337,6 +369,7 @@ class ModelLoop(QObject):
 
     def shutdown(self) -> None:
         """Stop background work before the project closes (Cancel semantics: nothing half-written)."""
+        self._stop_preload()
         if self.worker is not None and self.thread is not None:
             self.worker.stop.set()
             self.thread.wait(SHUTDOWN_WAIT_MS)
