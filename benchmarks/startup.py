@@ -4,7 +4,10 @@ Each row is measured in a fresh subprocess, 3 times; the table shows the median 
 The GUI runs on Qt's offscreen platform with a throw-away MADPG_HOME, on the demo project
 (created once before timing).
 
-    .venv/bin/python benchmarks/startup.py [--runs 3]
+    .venv/bin/python benchmarks/startup.py [--runs 3] [--loaded]
+
+``--loaded`` measures beside one busy process per core (started and stopped here), as
+benchmarks/under_load.py does for pre-labelling.
 """
 
 from __future__ import annotations
@@ -85,7 +88,25 @@ def child(code: str, env: dict[str, str]) -> tuple[float, str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--loaded", action="store_true", help="beside one busy process per core")
     args = ap.parse_args()
+    busy = []
+    if args.loaded:
+        import multiprocessing as mp
+
+        from under_load import busy as spin
+
+        busy = [mp.Process(target=spin, daemon=True) for _ in range(os.cpu_count() or 1)]
+        for b in busy:
+            b.start()
+    try:
+        measure(args)
+    finally:
+        for b in busy:
+            b.terminate()
+
+
+def measure(args: argparse.Namespace) -> None:
     home = tempfile.mkdtemp(prefix="madpg-startup-")
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MADPG_HOME=home)
     child(FIRST_WINDOW, env)  # creates the demo project and the preferences: not timed
