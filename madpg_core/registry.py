@@ -102,6 +102,7 @@ def register(project: Project, staged: Path, preset: str, train_size: int, metri
 
 
 def activate(project: Project, version: int) -> None:
+    ensure_bundled(project)  # v0 can be activated (rolled back to) before anything listed versions
     with project.transaction() as s:
         repo.activate_model_version(s, version)
 

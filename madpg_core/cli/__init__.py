@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    _log_to_file()
     # Before any command imports torch: its OpenMP threads are fixed when it loads (madpg_core.threads).
     from madpg_core import threads
 
@@ -47,6 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MadpgError as e:
         if args.verbose:
             raise
+        logging.getLogger(REFUSED).warning("%s: %s", args.command, _one_line(e))
         print(f"madpg: error: {_one_line(e)}", file=sys.stderr)
         return BAD_INPUT
     except KeyboardInterrupt:
@@ -62,6 +64,32 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"madpg: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return BAD_INPUT
+
+
+LOG_BYTES, LOG_KEPT = 1_000_000, 3
+REFUSED = "madpg.refused"
+
+
+def _log_to_file() -> None:
+    """Warnings and errors also go to MADPG's data folder (logs/madpg.log, rotated at 1 MB, 3
+    kept), where the README says logs are; a folder that cannot be written only loses the file."""
+    from logging.handlers import RotatingFileHandler
+
+    from madpg_core.paths import data_dir
+
+    try:
+        folder = data_dir() / "logs"
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = RotatingFileHandler(folder / "madpg.log", maxBytes=LOG_BYTES, backupCount=LOG_KEPT,
+                                      encoding="utf-8")
+    except OSError:
+        return
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
+    refused = logging.getLogger(REFUSED)  # the file only: stderr already has the one-line message
+    refused.propagate = False
+    refused.addHandler(handler)
 
 
 def _one_line(e: Exception) -> str:

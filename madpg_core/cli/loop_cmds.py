@@ -29,9 +29,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("models", help="list a project's model versions, or activate one (rollback)")
     p.add_argument("project", type=Path)
-    p.add_argument("--activate", type=int, metavar="VERSION")
+    p.add_argument("--activate", type=version_number, metavar="VERSION", help="e.g. 3 or v3")
     p.add_argument("--score", action="store_true", help="score every version on the current check set first")
     p.set_defaults(func=cmd_models)
+
+
+def version_number(text: str) -> int:
+    """A model version as the listing prints it ("v3") or as a number ("3")."""
+    digits = text[1:] if text[:1] in ("v", "V") else text
+    if not digits.isdigit():
+        raise argparse.ArgumentTypeError(f"not a model version: {text!r} (e.g. 3 or v3)")
+    return int(digits)
 
 
 def cmd_prelabel(args: argparse.Namespace) -> int:

@@ -44,6 +44,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("project", type=Path)
     p.set_defaults(func=cmd_stats)
 
+    p = sub.add_parser("records", help="list record ids, names and status (for prelabel --records)")
+    p.add_argument("project", type=Path)
+    p.add_argument("--status", choices=("new", "pre-labelled", "reviewed"), action="append",
+                   help="only records of this status (repeatable)")
+    p.set_defaults(func=cmd_records)
+
     p = sub.add_parser("backups", help="list the project file's daily backups")
     p.add_argument("project", type=Path)
     p.set_defaults(func=cmd_backups)
@@ -169,4 +175,20 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     aside = backups.restore(args.project, args.backup)
     print(f"restored {args.backup}; the file it replaced is kept as {aside}")
+    return 0
+
+
+def cmd_records(args: argparse.Namespace) -> int:
+    from madpg_core.domain import RecordStatus
+    from madpg_core.storage import repo
+    from madpg_core.storage.project import Project
+
+    wanted = {RecordStatus(x) for x in args.status or ()}
+    with Project.open(args.project, read_only=True) as project, project.reading() as s:
+        rows = [r for r in repo.list_records(s, preview_chars=40) if not wanted or r.status in wanted]
+    print(f"{'id':>6}  {'status':<13}{'spans':>6}  {ljust('name', 24)}text")
+    for r in rows:
+        preview = " ".join(r.preview.split())
+        print(f"{r.id:>6}  {r.status.value:<13}{r.n_spans:>6}  {ljust(r.name[:22], 24)}{preview}")
+    print(f"{len(rows)} records", file=sys.stderr)
     return 0

@@ -94,3 +94,43 @@ def test_train_on_files_adds_corpora_with_their_own_format_and_map(tmp_path: Pat
     assert main([*common, "--add-train", "jsonl", str(extra), str(tmp_path / "map.json")]) == 0
     types = json.loads((tmp_path / "m" / "config.json").read_text("utf-8"))["config"]["entity_types"]
     assert sorted(types) == ["Symptom", "Treatment"]
+
+
+def test_records_lists_ids_for_prelabel_and_refusals_are_logged(tmp_path: Path, sealed_home: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    proj = tmp_path / "proj"
+    main(["init", str(proj)])
+    data = tmp_path / "d.jsonl"
+    data.write_text('{"text": "患者咳嗽三天", "name": "甲"}\n{"text": "胸痛", "status": "reviewed", "name": "乙"}\n',
+                    encoding="utf-8")
+    main(["import", str(proj), "-f", "jsonl", str(data)])
+    capsys.readouterr()
+    assert main(["records", str(proj), "--status", "reviewed"]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert len(rows) == 1 and rows[0].split()[:3] == ["2", "reviewed", "0"] and "乙" in rows[0]
+    assert main(["import", str(proj), "-f", "jsonl", str(tmp_path / "missing.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "missing.jsonl" in err  # the log file does not add to stderr
+    log = (sealed_home / "data" / "logs" / "madpg.log").read_text(encoding="utf-8")
+    assert "import: " in log and "missing.jsonl does not exist" in log
+
+
+def test_models_activate_takes_v_numbers(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from madpg_core.cli.loop_cmds import version_number
+
+    assert version_number("v3") == version_number("3") == 3
+    with pytest.raises(Exception, match="not a model version"):
+        version_number("x1")
+
+
+def test_output_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    """`madpg records P | head`: more output than a pipe holds, so the write meets a closed pipe."""
+    proj = tmp_path / "p"
+    main(["init", str(proj)])
+    data = tmp_path / "d.jsonl"
+    data.write_text("".join(json.dumps({"text": f"第{i}条记录，患者咳嗽三天。", "name": f"r{i}"}, ensure_ascii=False) + "\n"
+                            for i in range(3000)), encoding="utf-8")
+    main(["import", str(proj), "-f", "jsonl", str(data)])
+    r = subprocess.run(f"'{sys.executable}' -m madpg_core.cli records '{proj}' | head -n 1 >/dev/null; "
+                       "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True, text=True)
+    assert r.returncode == 0 and "Broken pipe" not in r.stderr and "Traceback" not in r.stderr
