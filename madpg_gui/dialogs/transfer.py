@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import QStandardPaths, QThread, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -24,9 +25,21 @@ from PySide6.QtWidgets import (
 )
 
 from madpg_core import formats, transfer
+from madpg_core.domain import RecordStatus
+from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_gui import workers
 from madpg_gui.i18n import tr
+
+
+def default_export_folder() -> Path:
+    """The user's documents folder (where a clinician looks for a file), else the home folder."""
+    docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(docs) if docs and Path(docs).is_dir() else Path.home()
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name).strip("._") or "export"
 
 
 def _path_row(edit: QLineEdit, *buttons: QPushButton) -> QWidget:
@@ -198,7 +211,9 @@ class ImportDialog(_TransferDialog):
 class ExportDialog(_TransferDialog):
     def __init__(self, project: Project, parent: QWidget | None = None) -> None:
         super().__init__(project, tr("Export records"), tr("Export"), parent)
-        self.path = QLineEdit(str(Path(project.folder) / "export.jsonl"))
+        # The user's documents folder, not the project folder (hidden in the data folder for the
+        # demo) — and reviewed records only: unreviewed spans are the model's, not gold.
+        self.path = QLineEdit(str(default_export_folder() / f"{_safe_name(project.name)}-reviewed.jsonl"))
         pick = QPushButton(tr("File…"))
         pick.clicked.connect(self._pick)
         self.fmt = QComboBox()
@@ -207,6 +222,7 @@ class ExportDialog(_TransferDialog):
         self.status = QComboBox()
         self.status.addItem(tr("All records"), "all")
         self.status.addItem(tr("Reviewed records only"), "reviewed")
+        self.status.setCurrentIndex(self.status.findData("reviewed"))
         self.form.addRow(tr("Destination"), _path_row(self.path, pick))
         self.form.addRow(tr("Format"), self.fmt)
         self.form.addRow(tr("Records"), self.status)
@@ -227,12 +243,29 @@ class ExportDialog(_TransferDialog):
             self.info.setText(tr("Choose where to write the export."))
             return None
         project = self.project
+        if status == "all" and not self._confirm_unreviewed():
+            self.info.setText(tr("Not exported. Choose “Reviewed records only” to export gold spans."))
+            return None
         self._target = (out, fmt)  # what describe() reports, whatever the fields say by then
 
         def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
             return transfer.export_project(project, out, fmt, status, on_progress=on_progress, stop=stop)
 
         return run
+
+    def _confirm_unreviewed(self) -> bool:
+        """Exporting all records sends unreviewed model spans out as if they were gold: say how many."""
+        with self.project.reading() as s:
+            counts = repo.stats(s).records_by_status
+        unreviewed = sum(n for st, n in counts.items() if st != RecordStatus.REVIEWED.value)
+        if not unreviewed:
+            return True
+        answer = QMessageBox.question(
+            self, tr("Export all records"),
+            tr("{n} of the records are not reviewed: their spans are the model's proposals, not checked "
+               "by a person. Export them too?").format(n=unreviewed),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def describe(self, result: object) -> str:
         out, fmt = self._target

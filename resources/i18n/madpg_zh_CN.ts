@@ -444,6 +444,10 @@
       <translation>记录</translation>
     </message>
     <message>
+      <source>Export all records</source>
+      <translation>导出全部记录</translation>
+    </message>
+    <message>
       <source>optional: source&lt;TAB&gt;target per line, or JSON</source>
       <translation>可选：每行“源类型&lt;TAB&gt;目标类型”，或 JSON</translation>
     </message>
@@ -464,12 +468,20 @@
       <translation>请选择导出位置。</translation>
     </message>
     <message>
+      <source>Not exported. Choose “Reviewed records only” to export gold spans.</source>
+      <translation>未导出。要导出人工确认的标注，请选择“仅已审核记录”。</translation>
+    </message>
+    <message>
       <source>Exported {n} records to {path}</source>
       <translation>已导出 {n} 条记录到 {path}</translation>
     </message>
     <message>
       <source>Import file</source>
       <translation>导入文件</translation>
+    </message>
+    <message>
+      <source>{n} of the records are not reviewed: their spans are the model's proposals, not checked by a person. Export them too?</source>
+      <translation>有 {n} 条记录尚未审核：其中的实体是模型的建议，未经人工核对。仍要一并导出吗？</translation>
     </message>
     <message>
       <source>{n} empty records were not written: the {format} format cannot hold them.</source>

@@ -46,7 +46,8 @@ def test_schema_editor_asks_before_deleting_a_used_type(qtbot, window: MainWindo
     assert "Illness" in w.palette_.buttons
 
 
-def test_import_and_export_dialogs(qtbot, window: MainWindow, tmp_path: Path) -> None:  # noqa: ANN001
+def test_import_and_export_dialogs(qtbot, window: MainWindow, tmp_path: Path,  # noqa: ANN001
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
     w = window
     src = tmp_path / "in.jsonl"
     rows = [{"name": f"imp{i}", "text": "发热、咳嗽。", "spans": [{"start": 0, "end": 2, "label": "Symptom"}]}
@@ -72,8 +73,25 @@ def test_import_and_export_dialogs(qtbot, window: MainWindow, tmp_path: Path) ->
     out = tmp_path / "out.jsonl"
     exp = ExportDialog(w.project, w)
     qtbot.addWidget(exp)
+    # defaults: reviewed records only, into the documents (or home) folder, not the project's
+    assert exp.status.currentData() == "reviewed"
+    assert not Path(exp.path.text()).is_relative_to(w.project.folder)
     exp.fmt.setCurrentText("jsonl")
     exp.path.setText(str(out))
+    exp.status.setCurrentIndex(exp.status.findData("all"))
+    asked: list[str] = []
+
+    def answer(reply):  # noqa: ANN001, ANN202
+        def question(_parent, _title, text, *_a):  # noqa: ANN001, ANN002, ANN202
+            asked.append(text)
+            return reply
+        return question
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+    exp._start()
+    assert asked and asked[0].startswith("8 of the records are not reviewed") and not out.exists()
+    assert "Not exported" in exp.info.text()
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
     with qtbot.waitSignal(exp.done, timeout=10000):
         exp.go.click()
     assert len(out.read_text(encoding="utf-8").splitlines()) == 8
