@@ -191,6 +191,11 @@ def bio_to_spans(
     return spans
 
 
+def count(n: int, one: str, many: str | None = None) -> str:
+    """"1 record", "2 records": counts read as English in messages the core writes."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 @dataclass
 class ImportReport:
     """What an import did: counts to show the user, and the warnings it collected."""
@@ -202,7 +207,7 @@ class ImportReport:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        parts = [f"{self.records} records", f"{self.spans} entities", f"{self.images} images"]
+        parts = [count(self.records, "record"), count(self.spans, "entity", "entities"), count(self.images, "image")]
         if self.dropped_by_type:
             d = ", ".join(f"{k}: {v}" for k, v in sorted(self.dropped_by_type.items()))
             parts.append(f"dropped unmapped types ({d})")

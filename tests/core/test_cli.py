@@ -21,7 +21,7 @@ def test_init_import_export_stats(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (tmp_path / "o.bio").read_text(encoding="utf-8").splitlines()[:2] == ["发 B-症状", "热 I-症状"]
     assert main(["stats", str(proj)]) == 0
     out = capsys.readouterr().out
-    assert "imported 1 records, 1 entities" in out
+    assert "imported 1 record, 1 entity, 0 images" in out
     assert "reviewed" in out and "症状" in out
 
 
