@@ -17,9 +17,11 @@ from madpg_core.errors import MadpgError, OverlapError
 log = logging.getLogger(__name__)
 
 # Distinct, readable on white, and distinguishable for the common colour-vision deficiencies
-# (Okabe–Ito palette first, then Tableau colours).
+# (Okabe–Ito colours first, then Tableau ones). The first five are the paper's five types: five
+# different hues (no two blues: annotators mixed up Symptom #56B4E9 and Treatment #0072B2), every
+# pair still apart under simulated protanopia and deuteranopia (tests/core/test_palette.py).
 PALETTE = (
-    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+    "#D55E00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#0072B2", "#E69F00",
     "#8C564B", "#BCBD22", "#17BECF", "#7F7F7F", "#AEC7E8",
 )
 
