@@ -30,7 +30,7 @@ from madpg_gui.annotation import Annotation
 from madpg_gui.dialogs.backups import BackupsDialog, WriteWaitNotifier, open_failed
 from madpg_gui.dialogs.schema_editor import SchemaEditor
 from madpg_gui.dialogs.transfer import ExportDialog, ImportDialog
-from madpg_gui.i18n import LANGUAGES, tr
+from madpg_gui.i18n import LANGUAGES, system_language, tr
 from madpg_gui.model_loop import ModelLoop
 from madpg_gui.widgets.image_pane import ImagePane
 from madpg_gui.widgets.palette import LabelPalette
@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         for code, name in LANGUAGES.items():
             a = lang.addAction(name)
             a.setCheckable(True)
-            a.setChecked(code == (self.prefs.language or "zh_CN"))
+            a.setChecked(code == (self.prefs.language or system_language()))  # the one shown
             a.triggered.connect(lambda _=False, c=code: self.languageRequested.emit(c))
             group.addAction(a)
         m["help"] = h = self.menuBar().addMenu(tr("&Help"))

@@ -99,9 +99,15 @@ class SpanTextView(QPlainTextEdit):
         self.ensureCursorVisible()
 
     def select_span(self, span: Span | None) -> None:
+        """Make ``span`` the current one: it is marked as current in its own colour, and the cursor
+        goes to its end without a text selection — a selection would paint over the span, so a
+        type just given would not show until the user clicked elsewhere."""
         self._current = span
         if span is not None:
-            self.select_range(span.start, span.end)
+            c = self.textCursor()
+            c.setPosition(self.to_qt(span.end))
+            self.setTextCursor(c)
+            self.ensureCursorVisible()
         self._paint_spans()
 
     @property

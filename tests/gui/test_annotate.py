@@ -30,6 +30,8 @@ def test_keys_create_change_undo_redo_accept_and_reopen(qtbot, window: MainWindo
     select_with_keys(qtbot, w, start, 3)
     qtbot.keyClick(w.text, Qt.Key.Key_1)  # key 1 = Disease
     assert read_db(project_dir)[0][2] == [(text.index("胸闷"), text.index("胸闷") + 2, "Symptom"), (start, start + 3, "Disease")]
+    # the new span shows its type's colour at once: it is current, not covered by a selection
+    assert w.text.selection_range() is None and w.text.current_span.label == "Disease"
     assert w.entities.model_.rowCount() == 2
     assert w.bio.model_.tags[start:start + 3] == ["B-Disease", "I-Disease", "I-Disease"]
 
@@ -117,7 +119,9 @@ def test_context_menu_and_table_selection(qtbot, window: MainWindow) -> None:  #
     w = window
     span = w.ann.record.spans[0]
     w.entities.selectRow(0)
-    assert w.text.selection_range() == (span.start, span.end)
+    # the span becomes current in its own colour; no text selection paints over it (issue 20)
+    assert w.text.current_span == span and w.text.selection_range() is None
+    assert w.text.cursor_offset() == span.end
     w.text.select_span(span)
     w.apply_label("Organ")  # what the context menu's "Change type" calls
     assert w.ann.record.spans[0].label == "Organ"

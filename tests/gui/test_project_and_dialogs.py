@@ -212,3 +212,16 @@ def test_language_switch_rebuilds_the_window(qtbot, project_dir: Path) -> None: 
     finally:
         app.switch_language("en")
         app.window.close()
+
+
+def test_the_ticked_language_is_the_one_shown(qtbot, monkeypatch) -> None:  # noqa: ANN001
+    """Audit (issue 20): with no language chosen and an English system, 中文 was ticked."""
+    import madpg_gui.main_window as mw
+
+    monkeypatch.setattr(mw, "system_language", lambda: "en")
+    w = MainWindow(settings.Preferences(language=None))
+    qtbot.addWidget(w)
+    menu = next(a.menu() for a in w.menus["view"].actions() if a.menu() is not None)
+    ticked = [a.text() for a in menu.actions() if a.isChecked()]
+    assert ticked == [i18n.LANGUAGES["en"]]
+    w.close()
