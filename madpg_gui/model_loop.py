@@ -21,7 +21,7 @@ from madpg_gui import settings, workers
 from madpg_gui.dialogs.train_dialog import TrainDialog, time_left
 from madpg_gui.host import WindowHost
 from madpg_gui.i18n import tr
-from madpg_gui.training_process import TrainingProcess, activation_reason
+from madpg_gui.training_process import TrainingProcess, activation_reason, cancelled_text
 from madpg_gui.widgets.model_panel import ModelPanel
 
 SHUTDOWN_WAIT_MS = 20_000
@@ -84,7 +84,7 @@ class ModelLoop(QObject):
         self.training.started.connect(lambda: self.train_bar.begin(tr("Training")))
         self.training.progress.connect(self._train_progress)
         self.training.finished.connect(self._train_finished)
-        self.training.cancelled.connect(lambda m: self._train_ended(tr("Training cancelled: {m}. The active model is unchanged.").format(m=m)))
+        self.training.cancelled.connect(lambda m: self._train_ended(cancelled_text(m)))
         self.training.failed.connect(lambda m: self._train_ended(tr("Training failed: {m}. The active model is unchanged.").format(m=m)))
         self._build_menu()
         window.projectOpened.connect(self._project_opened)
@@ -312,6 +312,7 @@ class ModelLoop(QObject):
         elif not self.training.is_running():
             self.dialog.reload()  # records reviewed and versions activated since it was last shown
             self.dialog.refresh_plan()
+            self.dialog.clear_outcome()  # the last run's message is in the status bar and the panel
         self.dialog.show()
         self.dialog.raise_()
         return self.dialog

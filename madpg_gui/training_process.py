@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from madpg_core import threads
 from madpg_core.retrain import ACTIVATE_CHOICES, DEFAULT_MINUTES, ReplaySource, TrainRequest
+from madpg_gui.i18n import tr
 
 KILL_AFTER_MS = 30_000  # a child that ignores SIGTERM this long is killed (the active model stays intact)
 EXIT_CANCELLED = 3
@@ -64,6 +65,14 @@ class TrainOptions:
         return TrainRequest(preset=self.preset, mode=self.mode, minutes=self.minutes, epochs=self.epochs,
                             device=None if self.device == "auto" else self.device, seed=self.seed,
                             pretrained_path=self.pretrained, replay=self.replay, activate=self.activate)
+
+
+def cancelled_text(message: str) -> str:
+    """The line shown when a run was cancelled; the child's plain "training cancelled" is not
+    repeated ("Training cancelled: training cancelled.")."""
+    if message.strip().lower().rstrip(".") in ("", "training cancelled", "training stopped"):
+        return tr("Training cancelled. The active model is unchanged.")
+    return tr("Training cancelled: {m}. The active model is unchanged.").format(m=message)
 
 
 def activation_reason(event: dict) -> str:

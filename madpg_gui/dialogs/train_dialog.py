@@ -41,7 +41,13 @@ from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_gui.dialogs.replay_box import ReplayBox
 from madpg_gui.i18n import tr
-from madpg_gui.training_process import TrainingProcess, TrainOptions, activation_reason, cuda_probably_available
+from madpg_gui.training_process import (
+    TrainingProcess,
+    TrainOptions,
+    activation_reason,
+    cancelled_text,
+    cuda_probably_available,
+)
 
 DEFAULT_PRESET = "madpg-lite"
 FULL_PRESET = "madpg"
@@ -334,7 +340,7 @@ class TrainDialog(QDialog):
 
     def cancel(self) -> None:
         if self.process.is_running():
-            self.state.setText(tr("Stopping after the current batch…"))
+            self.state.setText(tr("Stopping…"))
             self.stop.setEnabled(False)
             self.process.cancel()
 
@@ -387,7 +393,14 @@ class TrainDialog(QDialog):
         self.state.setText(text)
 
     def _cancelled(self, message: str) -> None:
-        self._ended(tr("Cancelled: {m}. The active model is unchanged.").format(m=message))
+        self._ended(cancelled_text(message))
+
+    def clear_outcome(self) -> None:
+        """Forget the last run's outcome (a reopened dialog starts clean)."""
+        self.state.setText("")
+        self.history.setText("")
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
 
     def _failed(self, message: str) -> None:
         self._ended(tr("Training failed: {m}. The active model is unchanged.").format(m=message))

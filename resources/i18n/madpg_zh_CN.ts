@@ -332,8 +332,8 @@
       <translation>从头训练：新版本只从已审核记录（及回放语料）中学习。</translation>
     </message>
     <message>
-      <source>Stopping after the current batch…</source>
-      <translation>将在当前批次结束后停止…</translation>
+      <source>Stopping…</source>
+      <translation>正在停止…</translation>
     </message>
     <message>
       <source>Version {v} is ready</source>
@@ -358,10 +358,6 @@
     <message>
       <source>epoch {e}: dev F1 {f}</source>
       <translation>第 {e} 轮：验证集 F1 {f}</translation>
-    </message>
-    <message>
-      <source>Cancelled: {m}. The active model is unchanged.</source>
-      <translation>已取消：{m}。当前启用的模型未改变。</translation>
     </message>
     <message>
       <source>Training failed: {m}. The active model is unchanged.</source>
@@ -740,10 +736,6 @@
       <translation>预标注已在进行中</translation>
     </message>
     <message>
-      <source>Stopping…</source>
-      <translation>正在停止…</translation>
-    </message>
-    <message>
       <source>Pre-labelled {n} records: {k} model entities</source>
       <translation>已预标注 {n} 条记录：模型实体 {k} 个</translation>
     </message>
@@ -786,6 +778,10 @@
     <message>
       <source>{n} reviewed records left as they were</source>
       <translation>{n} 条已审核记录保持不变</translation>
+    </message>
+    <message>
+      <source>Training cancelled. The active model is unchanged.</source>
+      <translation>训练已取消，当前模型保持不变。</translation>
     </message>
     <message>
       <source>Training cancelled: {m}. The active model is unchanged.</source>

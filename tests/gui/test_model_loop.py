@@ -308,8 +308,11 @@ def test_training_cancel_and_failure_leave_the_active_model(qtbot, tmp_path: Pat
     with qtbot.waitSignal(loop.training.cancelled, timeout=60_000):
         dlg.stop.click()
     assert "The active model is unchanged" in dlg.state.text() and not loop.train_bar.isVisible()
+    assert dlg.state.text().lower().count("cancelled") == 1  # not "cancelled: training cancelled"
     assert [v.version for v in loop.panel.versions] == [0] and loop.panel.active_version() == 0
     assert not _staging(folder)
+    dlg.close()
+    assert loop.open_train_dialog() is dlg and dlg.state.text() == ""  # reopened: no stale message
     with Project.open(folder) as p, p.reading() as s:
         assert [r["status"] for r in repo.list_training_runs(s)][-1] == "cancelled"
     dlg.close()
