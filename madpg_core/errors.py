@@ -1,5 +1,9 @@
 """Errors a user can read. Everything the CLI or GUI shows as one line derives from MadpgError."""
 
+from __future__ import annotations
+
+from threading import Event
+
 
 class MadpgError(Exception):
     """A problem the user can act on: the message names what and where, without a traceback."""
@@ -21,3 +25,9 @@ class FormatError(MadpgError):
 
 class Cancelled(MadpgError):
     """Long work was stopped by the user between two units of work."""
+
+
+def check_stop(stop: Event | None, message: str = "training cancelled") -> None:
+    """Raise Cancelled when ``stop`` is set: the check long work makes between two units of it."""
+    if stop is not None and stop.is_set():
+        raise Cancelled(message)

@@ -22,7 +22,7 @@ from typing import Any
 
 from madpg_core import check_set, registry
 from madpg_core.domain import Record
-from madpg_core.errors import Cancelled, MadpgError
+from madpg_core.errors import Cancelled, MadpgError, check_stop
 from madpg_core.prelabel import project_parser
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
@@ -225,7 +225,7 @@ def train_from_project(project: Project, request: TrainRequest, *,
         next_version = max((v.version for v in repo.list_model_versions(s)), default=0) + 1
     staged = registry.staging_dir(project)
     try:
-        _check(stop)
+        check_stop(stop)
         overrides = request.overrides()
         if mode == "warm":
             assert active is not None
@@ -240,18 +240,18 @@ def train_from_project(project: Project, request: TrainRequest, *,
             initial = None
             cfg = build_config(preset, entity_types=project.schema().names, **overrides)
         parser = project_parser(project, cfg.use_gcn)
-        _check(stop)
+        check_stop(stop)
         result = fit(cfg, train, [], on_progress=on_progress, stop=stop, parser=parser, out_dir=staged,
                      version=f"v{next_version}", device=request.device, initial=initial,
                      feature_cache_dir=project.folder / "cache" / "features",
                      time_budget_s=_training_budget(deadline, len(parts.check)))
-        _check(stop)
+        check_stop(stop)
         try:
             decision, new_score = _judge(project, result.model, parts.check, active, next_version, request, parser,
                                          stop)
         except Cancelled as e:  # say what was cancelled: the user stopped a training run, not a prediction
             raise Cancelled("training cancelled while scoring the check set") from e
-        _check(stop)  # the last point where a cancel leaves the versions as they were
+        check_stop(stop)  # the last point where a cancel leaves the versions as they were
         metrics = {"check": new_score.as_dict() if new_score else None,
                    "activation": {"activated": decision.activate, "reason": decision.reason},
                    "mode": mode, "base_version": active.version if (mode == "warm" and active) else None,
@@ -328,11 +328,6 @@ def _score_the_rest(project: Project, device: str | None, stop: threading.Event 
             version_scores.score_versions(project, [v.version], device=device, stop=stop)
     except (Cancelled, MadpgError):
         pass
-
-
-def _check(stop: threading.Event | None) -> None:
-    if stop is not None and stop.is_set():
-        raise Cancelled("training cancelled")
 
 
 def _close_run(project: Project, run_id: int, status: str, message: str) -> None:

@@ -33,6 +33,15 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def _copy_hashing(source: Path, target: Path) -> str:
+    h = hashlib.sha256()
+    with open(source, "rb") as f, open(target, "wb") as out:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+            out.write(chunk)
+    return h.hexdigest()
+
+
 def rel_path_for(sha: str, source: Path) -> str:
     suffix = source.suffix.lower() if source.suffix.lower() in IMAGE_SUFFIXES else ".bin"
     return f"{IMAGE_DIR}/{sha[:2]}/{sha}{suffix}"
@@ -69,16 +78,14 @@ class ImageStaging:
         source = Path(source)
         if self.validate is not None:
             self.validate(source)
-        sha = file_sha256(source)
+        # One read of the source: copied and hashed together, so the name is the copy's hash.
+        incoming = self.dir / f"incoming{len(self._pending)}"
+        sha = _copy_hashing(source, incoming)
         rel = rel_path_for(sha, source)
-        if rel not in self._pending and not (self.folder / rel).exists():
-            staged = self.dir / Path(rel).name
-            shutil.copyfile(source, staged)
-            if file_sha256(staged) != sha:  # the source changed while we read it
-                from madpg_core.errors import MadpgError
-
-                raise MadpgError(f"image {source} changed while it was being imported; try again")
-            self._pending[rel] = staged
+        if rel in self._pending or (self.folder / rel).exists():
+            incoming.unlink()
+        else:
+            self._pending[rel] = incoming.rename(self.dir / Path(rel).name)
         return sha, rel, source.name
 
     def publish(self) -> None:

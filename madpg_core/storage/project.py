@@ -223,17 +223,12 @@ class Project:
     # -------------------------------------------------------------- images
 
     def store_image(self, source: Path) -> tuple[str, str, str]:
-        """Copy one image into the project under its content hash → (sha256, rel_path, name).
-        Imports use :func:`image_store.staged_images` instead, which also validates and undoes."""
+        """Copy one image into the project under its content hash → (sha256, rel_path, name), at
+        once (the demo, tests). Imports stage theirs and publish them inside their transaction."""
         source = Path(source)
         if not source.is_file():
             raise MadpgError(f"image {source} does not exist")
-        sha = file_sha256(source)
-        rel = image_store.rel_path_for(sha, source)
-        target = self.folder / rel
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_suffix(target.suffix + ".part")
-            shutil.copyfile(source, tmp)
-            tmp.replace(target)  # atomic: a crash never leaves half an image under the final name
-        return sha, rel, source.name
+        with image_store.staged_images(self.folder, self.image_referenced) as stage:
+            stored = stage.add(source)
+            stage.publish()
+        return stored

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from madpg_core.domain import Record
-from madpg_core.errors import Cancelled, MadpgError
+from madpg_core.errors import Cancelled, MadpgError, check_stop
 from madpg_core.inference.predictor import (
     _autocast, default_batch_size, feature_lookup, predict_pieces, resolve_parser, stoppable,
 )
@@ -138,7 +138,7 @@ def fit(
     features = feature_lookup(model, feature_cache_dir, device)
     tag_index = {t: i for i, t in enumerate(model.tags)}
     report(Progress(0, 0, 0, None, None, "preparing data"))
-    _check(stop)
+    check_stop(stop)
     parsing = stoppable(parser, stop)  # parses a whole data set: seconds to minutes the first time
     try:
         pieces = make_pieces(train, model.text, cfg.max_len, piece_chars=cfg.piece_chars, tag_index=tag_index,
@@ -203,11 +203,6 @@ def fit(
     return _finish(model, state, out_dir, version, started, complete=True)
 
 
-def _check(stop: threading.Event | None) -> None:
-    if stop is not None and stop.is_set():
-        raise Cancelled("training cancelled")
-
-
 def _over(spent: float, budget: float | None) -> bool:
     return budget is not None and spent > budget
 
@@ -223,7 +218,7 @@ def _train_epoch(
     model.train()
     losses = []
     for idx in batches:
-        _check(stop)  # one optimiser step: well under a second on CPU for the presets' batch sizes
+        check_stop(stop)  # one optimiser step: well under a second on CPU for the presets' batch sizes
         losses.append(_step(model, collate([pieces[i] for i in idx], features), opt, model.cfg, device))
         sched.step()
         if average is not None:
