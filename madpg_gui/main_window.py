@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from madpg_core.domain import LabelSchema, RecordStatus, Span, bio_to_spans, spans_to_bio
+from madpg_core.domain import LabelSchema, RecordStatus
 from madpg_core.errors import MadpgError
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
@@ -30,6 +30,7 @@ from madpg_gui.annotation import Annotation
 from madpg_gui.dialogs.backups import BackupsDialog, WriteWaitNotifier, open_failed
 from madpg_gui.dialogs.schema_editor import SchemaEditor
 from madpg_gui.dialogs.transfer import ExportDialog, ImportDialog
+from madpg_gui.editing import SpanEditor
 from madpg_gui.i18n import LANGUAGES, system_language, tr
 from madpg_gui.model_loop import ModelLoop
 from madpg_gui.widgets.image_pane import ImagePane
@@ -80,11 +81,12 @@ class MainWindow(QMainWindow):
         lay.addWidget(self.palette_)
         lay.addWidget(self.text, 1)
         self.setCentralWidget(central)
-        self.palette_.labelChosen.connect(self.apply_label)
-        self.text.labelKeyPressed.connect(self._label_key)
-        self.text.deleteRequested.connect(self.delete_span)
-        self.text.spanClicked.connect(self._span_clicked)
-        self.text.contextRequested.connect(self._context_menu)
+        self.editor = SpanEditor(self)
+        self.palette_.labelChosen.connect(self.editor.apply_label)
+        self.text.labelKeyPressed.connect(self.editor.label_key)
+        self.text.deleteRequested.connect(self.editor.delete_span)
+        self.text.spanClicked.connect(self.editor.span_clicked)
+        self.text.contextRequested.connect(self.editor.context_menu)
         self.text.cursorMoved.connect(self._cursor_moved)
 
     def add_dock(self, widget: QWidget, title: str, name: str, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -101,9 +103,9 @@ class MainWindow(QMainWindow):
         self.bio = BioTable()
         self.records.recordChosen.connect(self.show_record)
         self.images.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
-        self.entities.spanActivated.connect(self._span_from_table)
+        self.entities.spanActivated.connect(self.editor.span_from_table)
         self.bio.charActivated.connect(lambda i: self.text.select_range(i, i))
-        self.bio.model_.tagEdited.connect(self._tag_edited)
+        self.bio.model_.tagEdited.connect(self.editor.tag_edited)
         L, R, B = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                    Qt.DockWidgetArea.BottomDockWidgetArea)
         self.docks = {
@@ -148,7 +150,7 @@ class MainWindow(QMainWindow):
         redo.setShortcuts([K("Ctrl+Shift+Z"), K("Ctrl+Y")])
         e.addActions([undo, redo])
         e.addSeparator()
-        self.add_action(e, tr("Delete entity"), self.delete_span)
+        self.add_action(e, tr("Delete entity"), self.editor.delete_span)
         self.add_action(e, tr("Label schema…"), self.edit_schema)
         m["record"] = r = self.menuBar().addMenu(tr("&Record"))
         self.add_action(r, tr("Accept as reviewed and next"), self.accept_and_next, [K("Ctrl+Return"), K("Ctrl+Enter")])
@@ -294,112 +296,6 @@ class MainWindow(QMainWindow):
 
     def message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
-
-    def _label_key(self, key: str) -> None:
-        if self.ann is None:
-            return
-        t = next((t for t in self.ann.schema.types if t.key == key), None)
-        if t is None:
-            self.message(tr("No entity type has the key {key}").format(key=key))
-        else:
-            self.apply_label(t.name)
-
-    def apply_label(self, label: str) -> None:
-        """Label the selected characters, or change the type of the span under the cursor."""
-        ann = self.ann
-        if ann is None or ann.record is None:
-            return
-        rec, sel = ann.record, self.text.selection_range()
-        if sel is not None:
-            a, b = sel
-            while a < b and rec.text[a].isspace():
-                a += 1
-            while b > a and rec.text[b - 1].isspace():
-                b -= 1
-            if a >= b:
-                self.message(tr("The selection holds only spaces"))
-                return
-            same = ann.span_exactly(a, b)
-            if same is not None:
-                self._change_label(same, label)
-                return
-            span = Span(a, b, label)
-            try:
-                ann.check_new(span)
-            except MadpgError as e:
-                self.message(str(e))
-                return
-            self.undo.push(commands.AddSpan(ann, rec.id, span, self.message))
-            self._select(ann.span_exactly(a, b))
-            return
-        span = self.text.current_span or ann.span_at(self.text.cursor_offset())
-        if span is None:
-            self.message(tr("Select characters first, then press a digit key or a label button"))
-        else:
-            self._change_label(span, label)
-
-    def _change_label(self, span: Span, label: str) -> None:
-        if span.label == label and span.source.value == "annotator":
-            return
-        self.undo.push(commands.ChangeLabel(self.ann, self.ann.record_id, span, label, self.message))
-        self._select(self.ann.span_exactly(span.start, span.end))
-
-    def delete_span(self) -> None:
-        ann = self.ann
-        if ann is None or ann.record is None:
-            return
-        sel = self.text.selection_range()
-        span = (ann.span_exactly(*sel) if sel else None) or self.text.current_span \
-            or ann.span_at(sel[0] if sel else self.text.cursor_offset())
-        if span is None:
-            self.message(tr("No entity under the cursor"))
-            return
-        self.undo.push(commands.DeleteSpan(ann, ann.record_id, span, self.message))
-        self._select(None)
-
-    def _select(self, span: Span | None) -> None:
-        self.text.select_span(span)
-        self.entities.select_span(span)
-
-    def _span_clicked(self, span: Span) -> None:
-        self._select(span)
-
-    def _span_from_table(self, span: Span) -> None:
-        self.text.select_span(span)
-
-    def _context_menu(self, span: Span | None, pos: QPoint) -> None:
-        if self.ann is None or self.ann.record is None:
-            return
-        menu = QMenu(self)
-        if span is not None:
-            self._select(span)
-            sub = menu.addMenu(tr("Change type"))
-            for t in self.ann.schema.types:
-                a = sub.addAction(t.name, lambda n=t.name: self.apply_label(n))
-                a.setCheckable(True)
-                a.setChecked(t.name == span.label)
-            menu.addAction(tr("Delete entity"), self.delete_span)
-        elif self.text.selection_range():
-            sub = menu.addMenu(tr("Label as"))
-            for t in self.ann.schema.types:
-                sub.addAction(t.name, lambda n=t.name: self.apply_label(n))
-        else:
-            menu.addAction(tr("Select characters to create an entity")).setEnabled(False)
-        menu.exec(pos)
-
-    def _tag_edited(self, row: int, tag: str) -> None:
-        rec = self.ann.record if self.ann else None
-        if rec is None:
-            return
-        tags = spans_to_bio(rec.text, rec.spans)
-        tags[row] = tag
-        warnings: list[str] = []
-        new = bio_to_spans(tags, on_warning=warnings.append)
-        old_by_key = {(s.start, s.end, s.label): s for s in rec.spans}
-        new = [old_by_key.get((s.start, s.end, s.label), s) for s in new]  # unchanged spans keep their origin
-        self.undo.push(commands.ReplaceSpans(self.ann, rec.id, rec.spans, new, self.message))
-        if warnings:
-            self.message("; ".join(warnings))
 
     # ---------------------------------------------------------------- review flow
 

@@ -36,7 +36,7 @@ def test_keys_create_change_undo_redo_accept_and_reopen(qtbot, window: MainWindo
     assert w.bio.model_.tags[start:start + 3] == ["B-Disease", "I-Disease", "I-Disease"]
 
     # click the new span, then key 2 changes its type
-    w._span_clicked(w.ann.span_at(start))
+    w.editor.span_clicked(w.ann.span_at(start))
     qtbot.keyClick(w.text, Qt.Key.Key_2)
     assert read_db(project_dir)[0][2][1] == (start, start + 3, "Symptom")
     # a bare letter does nothing (input methods)
@@ -82,7 +82,7 @@ def test_overlap_is_a_message_and_undo_of_accept_returns(qtbot, window: MainWind
     w = window
     a = w.ann.record.text.index("胸闷")
     w.text.select_range(a + 1, a + 4)
-    w.apply_label("Disease")
+    w.editor.apply_label("Disease")
     assert "overlaps" in w.statusBar().currentMessage()
     assert w.undo.count() == 0 and len(read_db(project_dir)[0][2]) == 1
     w.accept_and_next()
@@ -123,6 +123,6 @@ def test_context_menu_and_table_selection(qtbot, window: MainWindow) -> None:  #
     assert w.text.current_span == span and w.text.selection_range() is None
     assert w.text.cursor_offset() == span.end
     w.text.select_span(span)
-    w.apply_label("Organ")  # what the context menu's "Change type" calls
+    w.editor.apply_label("Organ")  # what the context menu's "Change type" calls
     assert w.ann.record.spans[0].label == "Organ"
     assert w.entities.model_.data(w.entities.model_.index(0, 0)) == "Organ"

@@ -53,7 +53,7 @@ def test_corrupt_and_missing_images_are_messages(qtbot, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: "not found" in w.images.note.text() or "missing" in w.images.note.text(), timeout=5000)
     # the record stays usable
     w.text.select_range(0, 2)
-    w.apply_label("Symptom")
+    w.editor.apply_label("Symptom")
     assert len(w.ann.record.spans) == 1
     w.close()
 
@@ -122,7 +122,7 @@ def test_open_5000_chars_500_spans_is_fast(qtbot, tmp_path: Path) -> None:  # no
     assert seconds < 1.0
     t = time.perf_counter()
     w.text.select_range(1, 1)
-    w.delete_span()  # one edit = commit + re-read + repaint
+    w.editor.delete_span()  # one edit = commit + re-read + repaint
     print(f"delete one span in it: {(time.perf_counter() - t) * 1000:.0f} ms")
     assert len(w.ann.record.spans) == 499
     w.close()
@@ -147,7 +147,7 @@ def test_offsets_survive_emoji_and_crlf(qtbot, tmp_path: Path, text: str, read_d
     a = text.index(target)
     w.text.select_range(a, a + len(target))
     assert w.text.textCursor().selectedText() == target
-    w.apply_label("Symptom")
+    w.editor.apply_label("Symptom")
     assert read_db(folder)[0][2] == [(a, a + len(target), "Symptom")]
     sels = w.text.extraSelections()  # keep the list alive: the cursors belong to it
     assert sels[0].cursor.selectedText() == target

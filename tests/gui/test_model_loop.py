@@ -140,7 +140,7 @@ def test_prelabel_correct_review_train_and_roll_back(qtbot, loop_window: MainWin
     span = min((sp for sp in w.ann.record.spans if sp.source == SpanSource.MODEL), key=lambda sp: sp.confidence)
     new_label = next(t for t in w.ann.schema.names if t != span.label)
     w.text.select_span(span)
-    w.apply_label(new_label)
+    w.editor.apply_label(new_label)
     fixed = w.ann.span_exactly(span.start, span.end)
     assert fixed.label == new_label and fixed.source == SpanSource.ANNOTATOR
     w.accept_and_next()

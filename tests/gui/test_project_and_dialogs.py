@@ -170,9 +170,9 @@ def test_killed_process_keeps_every_committed_edit(project_dir: Path, read_db) -
         w = MainWindow(settings.Preferences(language="en")); w.show()
         w.open_project({str(project_dir)!r})
         t = w.ann.record.text
-        a = t.index("高血压"); w.text.select_range(a, a + 3); w.apply_label("Disease")
+        a = t.index("高血压"); w.text.select_range(a, a + 3); w.editor.apply_label("Disease")
         w.accept_and_next()
-        w.text.select_range(0, 2); w.apply_label("Symptom")
+        w.text.select_range(0, 2); w.editor.apply_label("Symptom")
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
