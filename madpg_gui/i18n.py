@@ -28,6 +28,16 @@ def tr(text: str) -> str:
     return QCoreApplication.translate(CONTEXT, text)
 
 
+def trn(one: str, many: str, n: int) -> str:
+    """A count in words: ``trn("{n} record", "{n} records", n)``. English picks the form by ``n``;
+    Chinese has one form, the translation of ``many`` (the catalogue holds only that one). Written
+    here rather than with Qt's %n numerus forms, which need an English catalogue to say "1 record"."""
+    text = tr(many)
+    if text == many:  # untranslated (English): choose the English form
+        text = one if n == 1 else many
+    return text.format(n=n)
+
+
 def system_language() -> str:
     """Chinese when the system locale is Chinese, English otherwise."""
     name = QLocale.system().name() or (locale.getlocale()[0] or "")
@@ -58,13 +68,17 @@ def install(language: str) -> bool:
 
 
 def source_strings(root: Path) -> list[str]:
-    """The literal arguments of every ``tr("...")`` call under ``root``, in first-seen order."""
+    """The literal arguments of every ``tr("...")`` call (and ``trn``'s plural) under ``root``, in
+    first-seen order."""
     found: dict[str, None] = {}
     for path in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "tr"
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
-                found[node.args[0].value] = None
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            arg = {"tr": 0, "trn": 1}.get(node.func.id)  # trn: only its plural form is translated
+            if (arg is not None and len(node.args) > arg and isinstance(node.args[arg], ast.Constant)
+                    and isinstance(node.args[arg].value, str)):
+                found[node.args[arg].value] = None
     return list(found)
 
 
