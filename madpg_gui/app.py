@@ -73,12 +73,11 @@ class Application:
         i18n.install(language)
         old = self.window
         folder = old.project.folder if old.project else None
-        record = old.ann.record_id if old.ann else None
         if not old.close():  # the user chose to keep a running training
             return
         self.window = self._new_window()
-        if folder is not None and self.window.open_project(folder) and record is not None:
-            self.window.show_record(record)
+        if folder is not None:  # closing saved where the user was (place.py); opening restores it
+            self.window.open_project(folder)
         self.window.show()
         old.deleteLater()
 

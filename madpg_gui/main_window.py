@@ -25,7 +25,7 @@ from madpg_core.domain import LabelSchema, RecordStatus
 from madpg_core.errors import MadpgError
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
-from madpg_gui import __version__, commands, settings
+from madpg_gui import __version__, commands, place, settings
 from madpg_gui.annotation import Annotation
 from madpg_gui.dialogs.backups import BackupsDialog, WriteWaitNotifier, open_failed
 from madpg_gui.dialogs.schema_editor import SchemaEditor
@@ -207,13 +207,15 @@ class MainWindow(QMainWindow):
         self.prefs.last_project = str(project.folder)
         settings.save_prefs(self.prefs)
         self._enable(True)
-        ids = self.records.ids()
-        self.show_record(ids[0] if ids else None)
+        where = place.load(project.folder)  # where the user left this project, if ever
+        self.show_record(place.restore(self, where))
+        place.restore_cursor(self, where)
         self.projectOpened.emit()
 
     def close_project(self) -> None:
         self.undo.clear()
         if self.project is not None:
+            place.save(self.project.folder, place.capture(self))
             self.projectClosing.emit()
             self.images.set_images([])
             self.images.loader.wait()
