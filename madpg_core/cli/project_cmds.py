@@ -60,17 +60,33 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_restore)
 
 
+PLAIN_PROGRESS_EVERY_S = 5.0  # when stderr is not a terminal: one line this often, not a redrawn bar
+
+
 @contextmanager
 def progress_bar(desc: str) -> Iterator[Callable[[int, int], None]]:
-    """A tqdm bar on stderr, fed by the core's (done, total) callbacks; silent when not a terminal."""
+    """A tqdm bar on stderr, fed by the core's (done, total) callbacks. When stderr is not a terminal
+    (a log file, a pipe, a job scheduler) a redrawn bar would be noise: a plain line every
+    ``PLAIN_PROGRESS_EVERY_S`` seconds says how far a long job is, and short jobs print nothing."""
+    import time
+
     from tqdm import tqdm
 
-    bar = tqdm(desc=desc, unit="rec", file=sys.stderr, disable=not sys.stderr.isatty(), leave=False)
+    tty = sys.stderr.isatty()
+    bar = tqdm(desc=desc, unit="rec", file=sys.stderr, disable=not tty, leave=False)
+    last = [time.monotonic()]
 
     def update(done: int, total: int) -> None:
-        bar.total = total
-        bar.n = done
-        bar.refresh()
+        if tty:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+            return
+        now = time.monotonic()
+        if now - last[0] >= PLAIN_PROGRESS_EVERY_S and done < total:
+            last[0] = now
+            print(f"{desc}: {done:,} / {total:,} records ({100 * done / max(total, 1):.0f} %)",
+                  file=sys.stderr, flush=True)
 
     try:
         yield update

@@ -134,3 +134,17 @@ def test_output_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
     r = subprocess.run(f"'{sys.executable}' -m madpg_core.cli records '{proj}' | head -n 1 >/dev/null; "
                        "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True, text=True)
     assert r.returncode == 0 and "Broken pipe" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_progress_lines_when_stderr_is_not_a_terminal(monkeypatch, capsys) -> None:  # noqa: ANN001
+    """Issue 20: a long import into a log file says how far it is; a redrawn bar is not printed."""
+    from madpg_core.cli import project_cmds
+
+    monkeypatch.setattr(project_cmds, "PLAIN_PROGRESS_EVERY_S", 0.0)
+    with project_cmds.progress_bar("importing") as bar:
+        for done in (0, 500, 1000, 1500, 2000):
+            bar(done, 2000)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["importing: 0 / 2,000 records (0 %)", "importing: 500 / 2,000 records (25 %)",
+                     "importing: 1,000 / 2,000 records (50 %)", "importing: 1,500 / 2,000 records (75 %)"]
+    assert not any("\r" in line for line in lines)
