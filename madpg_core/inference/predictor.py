@@ -252,6 +252,25 @@ class Predictor:
         return decode_pieces(self.model, pieces, len(items), features=self.features, batch_size=self.batch_size,
                              device=self.device, on_progress=on_progress, stop=stop)
 
+    def parse_ahead(self, items: Sequence[Record | str], *, stop: threading.Event | None = None) -> int:
+        """Parse the pieces ``predict`` would cut from ``items``, and nothing else, so that a cached
+        parser holds them before a pre-label asks (the background parse after an import). The cache
+        is keyed by piece text, not record text: a 512-character record is parsed as the pieces the
+        model reads, so parsing whole records ahead would miss. Returns the number of pieces; 0
+        when the model has no GCN (nothing to parse)."""
+        if self.parser is None:
+            return 0
+        pieces = make_pieces(items, self.model.text, self.model.cfg.max_len, piece_chars=self.model.cfg.piece_chars)
+        parser = stoppable(self.parser, stop)
+        texts = [p.text for p in pieces]
+        many = getattr(parser, "parse_many", None)
+        if many is not None:
+            many(texts)
+        else:
+            for t in texts:
+                parser.parse(t)
+        return len(texts)
+
     def predict(self, items: Sequence[Record | str], *, on_progress: Callable[[int, int], None] | None = None,
                 stop: threading.Event | None = None) -> list[list[Span]]:
         """One list of model spans per record or text (source=MODEL, model_version, confidence).

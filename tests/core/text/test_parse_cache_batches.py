@@ -196,3 +196,29 @@ def test_corpus_training_reuses_the_user_parse_cache(tmp_path: Path, sealed_home
     assert inner.texts == parsed  # the second run parsed nothing
     assert _rows(path) == rows
     assert f"dependency parses: {total} from the cache, 0 parsed" in capsys.readouterr().err
+
+
+def test_parse_ahead_fills_the_cache_with_the_pieces_predict_reads() -> None:
+    """Issue 20: the background parse after an import parses what a later pre-label will look up.
+    The cache is keyed by piece text, so a long record parsed whole would miss every piece."""
+    from madpg_core.domain import Record
+    from madpg_core.inference.predictor import Predictor
+    from madpg_core.model.build import new_model
+    from madpg_core.model.config import build_config, tiny
+
+    long_text = "患者反复胸闷气促三年。" * 30  # 300 characters: several 64-character pieces
+    records = [Record(long_text), Record("咳嗽咳痰两周，伴低热。")]
+    cfg = tiny(build_config("madpg-lite"), image_encoder="none", use_gcn=True, piece_chars=64,
+               entity_types=("Symptom",), min_bigram_count=1)
+    inner = BatchParser()
+    predictor = Predictor(new_model(cfg, records).eval(), parser=CachedParser(inner, MemoryParseCache()), device="cpu")
+    pieces = predictor.parse_ahead(records)
+    assert pieces > len(records)  # the long record was cut
+    assert inner.texts == pieces
+    predictor.predict(records)
+    assert inner.texts == pieces  # every piece the model read came from the cache
+    whole = CachedParser(BatchParser(), MemoryParseCache())
+    whole.parse_many([r.text for r in records])  # what a record-level warm-up would have done
+    p2 = Predictor(predictor.model, parser=whole, device="cpu")
+    p2.predict(records)
+    assert whole.parser.texts > len(records)  # it missed: the pieces were parsed again
