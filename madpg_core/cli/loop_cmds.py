@@ -233,7 +233,7 @@ def _train_project(args: argparse.Namespace, stop: threading.Event) -> int:
                 return  # at most 5 progress lines a second; every epoch end is kept
             last[0] = now
             emit("progress", epoch=p.epoch, step=p.step, total_steps=p.total_steps, loss=p.loss, dev_f1=p.dev_f1,
-                 seconds_left=p.seconds_left, message=p.message)
+                 seconds_left=p.seconds_left, message=p.message, parsed=p.parsed, to_parse=p.to_parse)
 
         def work() -> ModelVersion:
             with Project.open(args.project) as project:

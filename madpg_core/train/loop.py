@@ -43,6 +43,8 @@ class Progress:
     dev_f1: float | None
     message: str
     seconds_left: float | None = None  # an estimate: by the budget or by the steps still to go
+    parsed: int = 0  # while preparing data: texts parsed so far, of ``to_parse`` (cache misses only)
+    to_parse: int = 0
 
 
 @dataclass
@@ -139,7 +141,11 @@ def fit(
     tag_index = {t: i for i, t in enumerate(model.tags)}
     report(Progress(0, 0, 0, None, None, "preparing data"))
     check_stop(stop)
-    parsing = stoppable(parser, stop)  # parses a whole data set: seconds to minutes the first time
+    def parse_progress(done: int, of: int) -> None:
+        report(Progress(0, 0, 0, None, None, f"parsing {done} / {of} texts", parsed=done, to_parse=of))
+
+    # parses a whole data set: seconds to minutes the first time, so it says how far it is
+    parsing = stoppable(parser, stop, parse_progress)
     try:
         pieces = make_pieces(train, model.text, cfg.max_len, piece_chars=cfg.piece_chars, tag_index=tag_index,
                              parser=parsing, lexicon=model.lexicon, leave_one_out=True)

@@ -222,3 +222,21 @@ def test_parse_ahead_fills_the_cache_with_the_pieces_predict_reads() -> None:
     p2 = Predictor(predictor.model, parser=whole, device="cpu")
     p2.predict(records)
     assert whole.parser.texts > len(records)  # it missed: the pieces were parsed again
+
+
+def test_training_says_how_far_its_parse_is() -> None:
+    """Issue 20: the train dialog showed "Starting…" for 20 s while the data were parsed; training
+    now reports the parse batch by batch (cache misses only), before the first step."""
+    from madpg_core.domain import Record, Span
+    from madpg_core.model.config import build_config, tiny
+    from madpg_core.train.loop import fit
+
+    records = [Record(f"患者{i}号反复胸闷气促。", (Span(5, 7, "Symptom"),)) for i in range(40)]
+    cfg = tiny(build_config("madpg-lite"), image_encoder="none", use_gcn=True, epochs=1, min_bigram_count=1,
+               entity_types=("Symptom",))
+    seen = []
+    fit(cfg, records, [], parser=BatchParser(), device="cpu", on_progress=seen.append)
+    parsing = [(p.parsed, p.to_parse) for p in seen if p.to_parse]
+    assert parsing == [(16, 40), (32, 40), (40, 40)]
+    first_step = next(i for i, p in enumerate(seen) if p.step > 0)
+    assert max(i for i, p in enumerate(seen) if p.to_parse) < first_step
