@@ -77,7 +77,9 @@ def stoppable(parser: DependencyParser | None, stop: threading.Event | None,
         # A cached parser: stop between batches of the parses it still has to make (the progress
         # counts those, not the hits), and keep its one cache read and one write per call (wrapped
         # outside, every 16 texts would be a call).
-        return type(parser)(StoppableParser(inner, stop, on_progress), cache)
+        wrapped = StoppableParser(inner, stop, on_progress)
+        around = getattr(parser, "around", None)
+        return around(wrapped) if around is not None else type(parser)(wrapped, cache)
     return StoppableParser(parser, stop, on_progress)
 
 

@@ -341,6 +341,14 @@ class CachedParser:
         self.version = parser.version
         self.hits = 0
         self.misses = 0
+        self._tally = self  # whose hits and misses this one counts (see ``around``)
+
+    def around(self, parser: DependencyParser) -> CachedParser:
+        """The same cache in front of ``parser`` (a stoppable or progress-reporting wrapper of this
+        one's parser), counting its hits and misses into this one's, where the caller reads them."""
+        other = CachedParser(parser, self.cache)
+        other._tally = self._tally
+        return other
 
     def parse(self, text: str) -> Parse:
         return self.parse_many([text])[0]
@@ -351,8 +359,8 @@ class CachedParser:
         out: list[Parse | None] = (list(get_many(texts, self.version)) if get_many is not None
                                    else [self.cache.get(t, self.version) for t in texts])
         todo = [i for i, p in enumerate(out) if p is None]
-        self.hits += len(texts) - len(todo)
-        self.misses += len(todo)
+        self._tally.hits += len(texts) - len(todo)
+        self._tally.misses += len(todo)
         if todo:
             missing = [texts[i] for i in todo]
             many = getattr(self.parser, "parse_many", None)
