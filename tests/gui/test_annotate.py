@@ -70,6 +70,8 @@ def test_keys_create_change_undo_redo_accept_and_reopen(qtbot, window: MainWindo
     w2 = MainWindow(settings.Preferences(language="en"))
     qtbot.addWidget(w2)
     assert w2.open_project(project_dir)
+    assert w2.ann.record.name == "r2"  # where the user left off (place.py)
+    w2.show_record(w2.records.ids()[0])
     rec = w2.ann.record
     assert rec.name == "r1" and rec.status == RecordStatus.REVIEWED
     assert [(s.start, s.end, s.label) for s in rec.spans] == state[0][2]
