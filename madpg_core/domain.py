@@ -11,6 +11,7 @@ import enum
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import PurePath
 
 from madpg_core.errors import MadpgError, OverlapError
 
@@ -39,9 +40,59 @@ class SpanSource(str, enum.Enum):
 
 @dataclass(frozen=True)
 class EntityType:
-    name: str
+    name: str  # the identifier: BIO tags, exports and models use it, whatever the UI language
     color: str  # "#RRGGBB"
     key: str | None = None  # shortcut: a digit "1".."9" (no bare letters: input methods)
+    # What the user reads, per UI language: (("zh_CN", "疾病"),), sorted by language. A language
+    # without one shows a built-in name (BUILTIN_DISPLAY_NAMES) or the identifier.
+    display_names: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        cleaned = {}
+        for language, text in self.display_names:
+            if text and text.strip():
+                cleaned[language] = text.strip()
+        object.__setattr__(self, "display_names", tuple(sorted(cleaned.items())))
+
+    def own_display_name(self, language: str) -> str | None:
+        """The display name stored for ``language``, without fallback."""
+        return dict(self.display_names).get(language)
+
+    def with_display_name(self, language: str, text: str) -> EntityType:
+        """A copy showing ``text`` in ``language`` ("" removes it: the built-in name shows again)."""
+        names = dict(self.display_names)
+        names[language] = text
+        return replace(self, display_names=tuple(names.items()))
+
+
+# Built-in display names for the type names a project usually has: the paper's five types (its
+# Chinese terms, from the MADPG paper's data section) and those of the public corpora it imports (CMeEE's own Chinese
+# names; cMedQANER's). Keyed by lower-case identifier, so "Disease" and "disease" read the same.
+# Projects made before display names were stored show these; any other type shows its identifier.
+BUILTIN_DISPLAY_NAMES: dict[str, dict[str, str]] = {
+    "zh_CN": {
+        "disease": "疾病", "symptom": "症状", "organ": "器官", "attribute": "属性", "treatment": "治疗手段",
+        # CMeEE (CHIP 2020)
+        "dis": "疾病", "sym": "临床表现", "pro": "医疗程序", "equ": "医疗设备", "dru": "药物",
+        "ite": "医学检验项目", "bod": "身体", "dep": "科室", "mic": "微生物类",
+        # cMedQANER
+        "body": "身体部位", "feature": "特征", "drug": "药物", "test": "检查", "crowd": "人群",
+        "time": "时间", "physiology": "生理", "department": "科室",
+        # English names of cEHRNER's 手术 and 解剖部位
+        "surgery": "手术", "anatomy": "解剖部位",
+    },
+}
+
+
+def display_name(t: EntityType | str, language: str) -> str:
+    """What the user reads for an entity type in ``language`` ("zh_CN", "en"): the type's own
+    display name, else the built-in one for its identifier, else the identifier itself."""
+    if isinstance(t, EntityType):
+        own = t.own_display_name(language)
+        if own:
+            return own
+        t = t.name
+    return BUILTIN_DISPLAY_NAMES.get(language, {}).get(t.lower(), t)
 
 
 @dataclass(frozen=True)
@@ -55,6 +106,12 @@ class LabelSchema:
         for n in names:
             if not n or any(c.isspace() for c in n) or n.startswith(("B-", "I-")) or "-" in n[:2]:
                 raise MadpgError(f"invalid entity type name {n!r} (no spaces, no B-/I- prefix)")
+        seen: dict[tuple[str, str], str] = {}
+        for t in self.types:
+            for language, text in t.display_names:
+                other = seen.setdefault((language, text), t.name)
+                if other != t.name:
+                    raise MadpgError(f"entity types {other!r} and {t.name!r} share the display name {text!r}")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -66,6 +123,11 @@ class LabelSchema:
                 return t
         raise MadpgError(f"unknown entity type {name!r}; schema has {', '.join(self.names)}")
 
+    def display_name(self, name: str, language: str) -> str:
+        """The display name of the type called ``name`` (a type no longer in the schema, e.g. in an
+        old model's scores, gets the built-in name or its identifier)."""
+        return display_name(next((t for t in self.types if t.name == name), name), language)
+
     @classmethod
     def from_names(cls, names: Iterable[str]) -> LabelSchema:
         types = []
@@ -76,8 +138,9 @@ class LabelSchema:
 
     @classmethod
     def default(cls) -> LabelSchema:
-        """The paper's five entity types."""
-        return cls.from_names(PAPER_TYPES)
+        """The paper's five entity types, with their Chinese display names stored in new projects."""
+        zh = BUILTIN_DISPLAY_NAMES["zh_CN"]
+        return cls(tuple(t.with_display_name("zh_CN", zh[t.name.lower()]) for t in cls.from_names(PAPER_TYPES).types))
 
 
 PAPER_TYPES = ("Disease", "Symptom", "Organ", "Attribute", "Treatment")
@@ -114,9 +177,19 @@ class Record:
     name: str = ""
     status: RecordStatus = RecordStatus.NEW
     id: int | None = None  # database id when loaded from a project
+    # The images' original file names, parallel to ``images`` (a project stores each image under its
+    # content hash, which means nothing to a person); empty when the source did not say.
+    image_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         check_spans(self.text, self.spans)
+        if self.image_names and len(self.image_names) != len(self.images):
+            raise MadpgError(f"{len(self.image_names)} image names for {len(self.images)} images")
+
+    def image_name(self, i: int) -> str:
+        """What to call image ``i``: its original file name, else the stored file's name."""
+        name = self.image_names[i] if i < len(self.image_names) else ""
+        return name or PurePath(self.images[i]).name
 
     def with_spans(self, spans: Iterable[Span]) -> Record:
         return replace(self, spans=tuple(sorted(spans, key=lambda s: s.start)))

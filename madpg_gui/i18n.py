@@ -16,26 +16,42 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
+from madpg_core.domain import EntityType, LabelSchema, display_name
 from madpg_core.paths import RESOURCES
 
 CONTEXT = "madpg"
 I18N_DIR = RESOURCES / "i18n"
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 _installed: list[QTranslator] = []
+_language = "en"  # the language the installed catalogue speaks (English until one is installed)
 
 
 def tr(text: str) -> str:
     return QCoreApplication.translate(CONTEXT, text)
 
 
-def trn(one: str, many: str, n: int) -> str:
+def trn(one: str, many: str, n: int, **fields: object) -> str:
     """A count in words: ``trn("{n} record", "{n} records", n)``. English picks the form by ``n``;
     Chinese has one form, the translation of ``many`` (the catalogue holds only that one). Written
-    here rather than with Qt's %n numerus forms, which need an English catalogue to say "1 record"."""
+    here rather than with Qt's %n numerus forms, which need an English catalogue to say "1 record".
+    ``fields`` fill the sentence's other placeholders."""
     text = tr(many)
     if text == many:  # untranslated (English): choose the English form
         text = one if n == 1 else many
-    return text.format(n=n)
+    return text.format(n=n, **fields)
+
+
+def language() -> str:
+    """The UI language now shown: "zh_CN" once its catalogue is installed, else "en"."""
+    return _language
+
+
+def type_name(t: EntityType | str, schema: LabelSchema | None = None) -> str:
+    """An entity type as the user reads it in the UI language; a bare name is looked up in
+    ``schema`` (for the project's own display names) and falls back to the built-in names."""
+    if isinstance(t, str) and schema is not None:
+        return schema.display_name(t, _language)
+    return display_name(t, _language)
 
 
 def system_language() -> str:
@@ -46,10 +62,12 @@ def system_language() -> str:
 
 def install(language: str) -> bool:
     """Install the translator for ``language`` ("zh_CN" or "en"); True when a catalogue was loaded."""
+    global _language
     app = QCoreApplication.instance()
     for t in _installed:
         app.removeTranslator(t)
     _installed.clear()
+    _language = "en"  # entity type names follow the catalogue actually shown, also when one fails to load
     if language == "en":
         return True
     translator = QTranslator(app)
@@ -57,6 +75,7 @@ def install(language: str) -> bool:
         return False
     app.installTranslator(translator)
     _installed.append(translator)
+    _language = language
     qt_own = QTranslator(app)  # Qt's own dialogs and buttons (OK/Cancel, file dialogs), when shipped
     if qt_own.load(f"qtbase_{language}", QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)):
         app.installTranslator(qt_own)

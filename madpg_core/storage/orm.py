@@ -33,6 +33,9 @@ class EntityTypeRow(Base):
     color: Mapped[str] = mapped_column(String(9))
     key: Mapped[str | None] = mapped_column(String(4))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # {"zh_CN": "疾病"}: what the UI shows per language; NULL in projects made before (revision 0004),
+    # which then show the built-in names (domain.display_name). JSON: a language more is no migration.
+    display_names: Mapped[dict | None] = mapped_column(JSON)
 
 
 class RecordRow(Base):

@@ -29,7 +29,8 @@ from madpg_core.storage.orm import (
 
 def get_schema(s: Session) -> LabelSchema:
     rows = s.scalars(select(EntityTypeRow).order_by(EntityTypeRow.position, EntityTypeRow.id)).all()
-    return LabelSchema(tuple(EntityType(r.name, r.color, r.key) for r in rows))
+    return LabelSchema(tuple(EntityType(r.name, r.color, r.key, tuple((r.display_names or {}).items()))
+                             for r in rows))
 
 
 def type_usage(s: Session) -> dict[str, int]:
@@ -70,6 +71,7 @@ def set_schema(s: Session, schema: LabelSchema, *, renames: dict[str, str] | Non
             row = EntityTypeRow(name=t.name)
             s.add(row)
         row.color, row.key, row.position = t.color, t.key, i
+        row.display_names = dict(t.display_names) or None  # a new dict: JSON columns track assignment only
     s.flush()
 
 
@@ -91,6 +93,12 @@ class RecordSummary:
     n_spans: int
     min_confidence: float | None  # least confident model span; None when no model span
     confidence: float | None = None  # the model's least confident character; None: not pre-labelled
+
+    @property
+    def order_confidence(self) -> float | None:
+        """What "least confident first" sorts by (``list_records``' ``conf``): the record's confidence,
+        else, for records pre-labelled before that was stored, its least confident model span's."""
+        return self.confidence if self.confidence is not None else self.min_confidence
 
 
 def add_record(s: Session, record: Record, images: Sequence[tuple[str, str, str]] = ()) -> int:
@@ -163,6 +171,7 @@ def _to_record(row: RecordRow, image_root: str | None) -> Record:
         name=row.name,
         status=RecordStatus(row.status),
         id=row.id,
+        image_names=tuple(im.original_name or "" for im in row.images),
     )
 
 
@@ -174,7 +183,8 @@ def _record_row(s: Session, record_id: int) -> RecordRow:
 
 
 def get_record(s: Session, record_id: int, image_root: str | None = None) -> Record:
-    """The record as a frozen domain object; image paths are prefixed with ``image_root``."""
+    """The record as a frozen domain object; image paths are prefixed with ``image_root``, and
+    ``image_names`` holds each image's original file name ("" where the import did not know it)."""
     return _to_record(_record_row(s, record_id), image_root)
 
 
@@ -220,7 +230,7 @@ def list_records(s: Session, *, search: str = "", status: RecordStatus | None = 
         # character, which also ranks records where the model marked nothing; records pre-labelled
         # before that was stored fall back to their least confident span. SQLite sorts NULL first
         # in ASC, hence the explicit is_(None) key.
-        conf = func.coalesce(RecordRow.confidence, span_stats.c.minconf)
+        conf = func.coalesce(RecordRow.confidence, span_stats.c.minconf)  # = RecordSummary.order_confidence
         q = q.order_by(RecordRow.status == RecordStatus.REVIEWED.value, conf.is_(None), conf, RecordRow.id)
     else:
         q = q.order_by(RecordRow.id)

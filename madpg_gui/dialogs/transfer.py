@@ -25,17 +25,43 @@ from PySide6.QtWidgets import (
 )
 
 from madpg_core import formats, transfer
-from madpg_core.domain import RecordStatus
+from madpg_core.domain import ImportReport, RecordStatus
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_gui import workers
-from madpg_gui.i18n import tr
+from madpg_gui.i18n import tr, trn
+
+SHOWN_WARNINGS = 5  # the first warnings under the summary; the rest are counted
 
 
 def default_export_folder() -> Path:
     """The user's documents folder (where a clinician looks for a file), else the home folder."""
     docs = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
     return Path(docs) if docs and Path(docs).is_dir() else Path.home()
+
+
+def format_label(fmt: str) -> str:
+    """A format as the combo box shows it: its identifier (as the command line names it), except
+    "folder", which is a word to translate."""
+    return tr("folder (texts with their images)") if fmt == "folder" else fmt
+
+
+def import_summary(report: ImportReport) -> str:
+    """What an import did, in the user's language, from the report's counts (the core's
+    ``ImportReport.summary()`` says the same in English, for the command line)."""
+    text = tr("Imported {records}, {entities} and {images}.").format(
+        records=trn("{n} record", "{n} records", report.records),
+        entities=trn("{n} entity", "{n} entities", report.spans),
+        images=trn("{n} image", "{n} images", report.images))
+    if report.dropped_by_type:
+        # the source file's own type names: they are not in the schema, so they have no display name
+        dropped = ", ".join(f"{k}: {v}" for k, v in sorted(report.dropped_by_type.items()))
+        text += "\n" + tr("Entities of types without a mapping were left out ({types}).").format(types=dropped)
+    warnings = report.warnings
+    if warnings:
+        text += "\n" + trn("{n} warning:", "{n} warnings:", len(warnings))
+        text += "\n" + "\n".join(warnings[:SHOWN_WARNINGS]) + ("\n…" if len(warnings) > SHOWN_WARNINGS else "")
+    return text
 
 
 def _safe_name(name: str) -> str:
@@ -162,7 +188,8 @@ class ImportDialog(_TransferDialog):
         pick_file.clicked.connect(lambda: self._pick(False))
         pick_dir.clicked.connect(lambda: self._pick(True))
         self.fmt = QComboBox()
-        self.fmt.addItems(formats.FORMATS)
+        for f in formats.FORMATS:
+            self.fmt.addItem(format_label(f), f)
         self.type_map = QLineEdit(placeholderText=tr("optional: source<TAB>target per line, or JSON"))
         pick_map = QPushButton(tr("File…"))
         pick_map.clicked.connect(self._pick_map)
@@ -186,7 +213,7 @@ class ImportDialog(_TransferDialog):
             self.type_map.setText(p)
 
     def task(self) -> Callable | None:
-        path, fmt, map_path = self.path.text().strip(), self.fmt.currentText(), self.type_map.text().strip()
+        path, fmt, map_path = self.path.text().strip(), self.fmt.currentData(), self.type_map.text().strip()
         allow_outside = self.allow_outside.isChecked()
         if not path:
             self.info.setText(tr("Choose a file or folder to import."))
@@ -201,11 +228,7 @@ class ImportDialog(_TransferDialog):
         return run
 
     def describe(self, result: object) -> str:
-        text = result.summary() if hasattr(result, "summary") else str(result)
-        warnings = getattr(result, "warnings", [])
-        if warnings:
-            text += "\n" + "\n".join(warnings[:5]) + ("\n…" if len(warnings) > 5 else "")
-        return text
+        return import_summary(result) if isinstance(result, ImportReport) else str(result)
 
 
 class ExportDialog(_TransferDialog):
@@ -262,15 +285,27 @@ class ExportDialog(_TransferDialog):
             return True
         answer = QMessageBox.question(
             self, tr("Export all records"),
-            tr("{n} of the records are not reviewed: their spans are the model's proposals, not checked "
-               "by a person. Export them too?").format(n=unreviewed),
+            trn("{n} of the records is not reviewed: its spans are the model's proposals, not checked "
+                "by a person. Export it too?",
+                "{n} of the records are not reviewed: their spans are the model's proposals, not checked "
+                "by a person. Export them too?", unreviewed),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
         return answer == QMessageBox.StandardButton.Yes
 
     def describe(self, result: object) -> str:
         out, fmt = self._target
-        text = tr("Exported {n} records to {path}").format(n=result.written, path=out)
+        text = tr("Exported {records} to {path}").format(
+            records=trn("{n} record", "{n} records", result.written), path=out)
         if result.skipped_empty:
-            text += "\n" + tr("{n} empty records were not written: the {format} format cannot hold them.").format(
-                n=result.skipped_empty, format=fmt)
+            text += "\n" + trn("{n} empty record was not written: the {format} format cannot hold it.",
+                                "{n} empty records were not written: the {format} format cannot hold them.",
+                                result.skipped_empty, format=fmt)
+        if result.images:
+            text += "\n" + trn("{n} image copied under its original name to {folder}",
+                                "{n} images copied under their original names to {folder}",
+                                result.images, folder=result.images_folder)
+        if result.missing_images:
+            text += "\n" + trn("{n} image is missing from the project and was left out: {names}",
+                                "{n} images are missing from the project and were left out: {names}",
+                                len(result.missing_images), names="; ".join(result.missing_images[:5]))
         return text

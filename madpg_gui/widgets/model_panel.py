@@ -29,9 +29,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from madpg_core.domain import LabelSchema
 from madpg_core.storage.repo import ModelVersion
 from madpg_core.version_scores import CheckScore
-from madpg_gui.i18n import tr
+from madpg_gui.i18n import tr, trn, type_name
 
 ACTIVE_MARK = "●"
 MUTED = QColor("#777777")
@@ -89,6 +90,7 @@ class ModelPanel(QWidget):
         self.scores: dict[int, CheckScore] = {}
         self.check_size = 0
         self.baseline: int | None = None
+        self.schema = LabelSchema(())  # for the project's display names of the types in the scores
         self.check_title = QLabel(wordWrap=True)
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels([tr("Version"), tr("Model"), tr("Trained on"),
@@ -134,6 +136,12 @@ class ModelPanel(QWidget):
 
     # ---------------------------------------------------------------- data in
 
+    def set_schema(self, schema: LabelSchema) -> None:
+        """The project's label schema: per-type rows show its display names (types a version
+        knows that the schema no longer has show their built-in name or identifier)."""
+        self.schema = schema
+        self._selection_changed()
+
     def set_versions(self, versions: Sequence[ModelVersion], select: int | None = None,
                      baseline: int | None = None, scores: Mapping[int, CheckScore] | None = None,
                      check_size: int = 0) -> None:
@@ -178,8 +186,10 @@ class ModelPanel(QWidget):
             self.check_title.setText(tr("No check set yet: the first training sets aside a share of the reviewed "
                                         "records, never trained on, to score every version on the same records."))
         else:
-            self.check_title.setText(tr("Scores on the project's check set: the same {n} reviewed records for every "
-                                        "version, never trained on.").format(n=self.check_size))
+            self.check_title.setText(trn("Scores on the project's check set: the same {n} reviewed record for every "
+                                         "version, never trained on.",
+                                         "Scores on the project's check set: the same {n} reviewed records for every "
+                                         "version, never trained on.", self.check_size))
 
     def active_version(self) -> int | None:
         return next((v.version for v in self.versions if v.active), None)
@@ -245,12 +255,14 @@ class ModelPanel(QWidget):
             for c in range(1, 5):
                 self.compare.setItem(0, c, _item(""))
             return
-        types = sorted(set(ls.per_type if ls else {}) | set(rs.per_type if rs else {}))
+        order = {n: i for i, n in enumerate(self.schema.names)}  # the palette's order, then the rest
+        types = sorted(set(ls.per_type if ls else {}) | set(rs.per_type if rs else {}),
+                       key=lambda t: (order.get(t, len(order)), t))
         self.compare.setRowCount(1 + len(types))
         self._compare_row(0, tr("all (micro)"), _micro(ls), _micro(rs), right is not None)
         for r, t in enumerate(types, start=1):
-            self._compare_row(r, t, (ls.per_type.get(t) if ls else None), (rs.per_type.get(t) if rs else None),
-                              right is not None)
+            self._compare_row(r, type_name(t, self.schema), (ls.per_type.get(t) if ls else None),
+                              (rs.per_type.get(t) if rs else None), right is not None)
 
     def _compare_row(self, r: int, name: str, a: dict | None, b: dict | None, two: bool) -> None:
         support = (a or b or {}).get("support")
@@ -272,8 +284,9 @@ class ModelPanel(QWidget):
         lines = []
         s = self.scores.get(v.version)
         if s is not None:
-            lines.append(tr("v{v} on the check set: F1 {f}, 95 % interval {lo}–{hi}, {n} records")
-                         .format(v=v.version, f=pct(s.f1), lo=pct(s.lo), hi=pct(s.hi), n=s.n_records))
+            lines.append(trn("v{v} on the check set: F1 {f}, 95 % interval {lo}–{hi}, {n} record",
+                             "v{v} on the check set: F1 {f}, 95 % interval {lo}–{hi}, {n} records",
+                             s.n_records, v=v.version, f=pct(s.f1), lo=pct(s.lo), hi=pct(s.hi)))
         reason = activation_of(v)
         if reason:
             lines.append(tr("Activation: {r}").format(r=reason))

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from madpg_core.domain import LabelSchema
-from madpg_gui.i18n import tr
+from madpg_gui.i18n import tr, type_name
 from madpg_gui.widgets.colors import swatch
 
 
@@ -27,10 +27,14 @@ class LabelPalette(QWidget):
         self.buttons.clear()
         self.lay.addWidget(QLabel(tr("Labels:")))
         for t in schema.types:
-            b = QToolButton(text=f"{t.key} {t.name}" if t.key else t.name)
+            shown = type_name(t)
+            b = QToolButton(text=f"{t.key} {shown}" if t.key else shown)
             b.setIcon(swatch(t.color, 14))
             b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            b.setToolTip(tr("Apply to the selection (key {key})").format(key=t.key) if t.key else t.name)
+            # The identifier in brackets: it is what the BIO tags and exported files say (B-Disease).
+            what = shown if shown == t.name else f"{shown} ({t.name})"
+            b.setToolTip(tr("{type}: apply to the selection (key {key})").format(type=what, key=t.key) if t.key
+                         else what)
             b.clicked.connect(lambda _=False, n=t.name: self.labelChosen.emit(n))
             self.lay.addWidget(b)
             self.buttons[t.name] = b

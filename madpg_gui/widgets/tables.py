@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from madpg_core.domain import LabelSchema, Record, Span, SpanSource, spans_to_bio
-from madpg_gui.i18n import tr
+from madpg_gui.i18n import tr, type_name
 from madpg_gui.widgets.colors import swatch, tint
 
 Index = QModelIndex | QPersistentModelIndex
@@ -61,7 +61,7 @@ class EntityModel(QAbstractTableModel):
         sp, col = self.record.spans[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return sp.label
+                return type_name(sp.label, self.schema)
             if col == 1:
                 return sp.text_in(self.record.text)
             if col == 2:
@@ -74,6 +74,8 @@ class EntityModel(QAbstractTableModel):
                 return "" if sp.confidence is None else f"{sp.confidence:.2f}"
         if role == Qt.ItemDataRole.DecorationRole and col == 0:
             return swatch(_color(self.schema, sp.label))
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return sp.label  # the identifier, as BIO tags and exported files name the type
         return None
 
 
@@ -160,6 +162,8 @@ class BioModel(QAbstractTableModel):
             return self.tags[r]
         if role == Qt.ItemDataRole.BackgroundRole and col == 2 and self.tags[r] != "O":
             return tint(_color(self.schema, self.tags[r][2:]), 150 if self.tags[r][0] == "B" else 90)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 2 and self.tags[r] != "O":
+            return type_name(self.tags[r][2:], self.schema)  # tags keep identifiers; say what they mean
         return None
 
     def setData(self, index: Index, value: object, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802

@@ -16,6 +16,14 @@
       <translation>更改实体类型</translation>
     </message>
     <message>
+      <source>Accept pre-label</source>
+      <translation>接受预标注</translation>
+    </message>
+    <message>
+      <source>Reject pre-label</source>
+      <translation>拒绝预标注</translation>
+    </message>
+    <message>
       <source>Edit BIO tags</source>
       <translation>编辑 BIO 标签</translation>
     </message>
@@ -148,12 +156,28 @@
       <translation>标签体系</translation>
     </message>
     <message>
+      <source>Used in BIO tags, exported files and the model; renaming a type keeps its entities.</source>
+      <translation>用于 BIO 标签、导出文件和模型；重命名类型时其实体保留。</translation>
+    </message>
+    <message>
+      <source>Shown in the Chinese interface; left empty, the built-in name or the identifier shows.</source>
+      <translation>在中文界面中显示；留空时显示内置名称或标识符。</translation>
+    </message>
+    <message>
       <source>Entity colour</source>
       <translation>实体颜色</translation>
     </message>
     <message>
-      <source>Name</source>
-      <translation>名称</translation>
+      <source>Two types share the same key.</source>
+      <translation>两个类型使用了同一个快捷键。</translation>
+    </message>
+    <message>
+      <source>Identifier</source>
+      <translation>标识符</translation>
+    </message>
+    <message>
+      <source>Chinese name</source>
+      <translation>中文名称</translation>
     </message>
     <message>
       <source>Colour</source>
@@ -180,32 +204,60 @@
       <translation>删除实体类型</translation>
     </message>
     <message>
-      <source>Two types share the same key.</source>
-      <translation>两个类型使用了同一个快捷键。</translation>
+      <source>Two types share the identifier {name}.</source>
+      <translation>两个类型使用了同一个标识符 {name}。</translation>
+    </message>
+    <message>
+      <source>Two types share the Chinese name {name}.</source>
+      <translation>两个类型使用了同一个中文名称 {name}。</translation>
     </message>
     <message>
       <source>These types are still used; removing them deletes their entities:</source>
       <translation>这些类型仍在使用，删除它们会同时删除其实体：</translation>
     </message>
     <message>
+      <source>An identifier is empty or holds spaces: {name}</source>
+      <translation>标识符为空或含有空格：{name}</translation>
+    </message>
+    <message>
+      <source>An identifier cannot start with "-" or with a letter and "-" (B-, I- are BIO tag prefixes): {name}</source>
+      <translation>标识符不能以“-”或“一个字母加 -”开头（B-、I- 是 BIO 标签前缀）：{name}</translation>
+    </message>
+    <message>
+      <source>At most {n} epochs, {t}</source>
+      <translation>最多 {n} 轮，{t}</translation>
+    </message>
+    <message>
       <source>less than a minute left</source>
       <translation>剩余不到 1 分钟</translation>
     </message>
     <message>
-      <source>Fine-tune v{v} ({p}) on {n} reviewed records{replay}; score it on {c} check records, never trained on.</source>
-      <translation>在 {n} 条已审核记录{replay}上微调 v{v}（{p}）；在 {c} 条检验记录（从不用于训练）上评分。</translation>
+      <source> plus {n} replay records</source>
+      <translation>及 {n} 条回放记录</translation>
     </message>
     <message>
-      <source>Train {p} from scratch on {n} reviewed records{replay}; score it on {c} check records, never trained on.</source>
-      <translation>在 {n} 条已审核记录{replay}上从头训练 {p}；在 {c} 条检验记录（从不用于训练）上评分。</translation>
+      <source>Fine-tune v{v} ({p}) on {records}{replay}; score it on {check}, never trained on.</source>
+      <translation>在 {records}{replay}上微调 v{v}（{p}）；在 {check}（从不用于训练）上评分。</translation>
+    </message>
+    <message>
+      <source>Train {p} from scratch on {records}{replay}; score it on {check}, never trained on.</source>
+      <translation>在 {records}{replay}上从头训练 {p}；在 {check}（从不用于训练）上评分。</translation>
     </message>
     <message>
       <source>about {n} min left</source>
       <translation>约剩 {n} 分钟</translation>
     </message>
     <message>
-      <source>At most {e} epochs, {t}</source>
-      <translation>最多 {e} 轮，{t}</translation>
+      <source>{n} reviewed records</source>
+      <translation>{n} 条已审核记录</translation>
+    </message>
+    <message>
+      <source>{n} check records</source>
+      <translation>{n} 条检验记录</translation>
+    </message>
+    <message>
+      <source>The check set ({n} records) is too small to tell whether a new version is better. Review at least {k} records; until then, do not make the new version active without looking at it.</source>
+      <translation>检验集（{n} 条记录）太小，无法判断新版本是否更好。请至少审核 {k} 条记录；在此之前，请勿未经查看就启用新版本。</translation>
     </message>
     <message>
       <source>Train a new model version</source>
@@ -280,8 +332,8 @@
       <translation>预训练 BERT/RoBERTa 文件夹</translation>
     </message>
     <message>
-      <source>Starting…</source>
-      <translation>正在启动…</translation>
+      <source>Starting the training process…</source>
+      <translation>正在启动训练进程…</translation>
     </message>
     <message>
       <source>about {n} min</source>
@@ -292,8 +344,16 @@
       <translation>约 {n} 秒</translation>
     </message>
     <message>
-      <source> plus {n} replay records</source>
-      <translation>及 {n} 条回放记录</translation>
+      <source>MADPG, sized for a CPU</source>
+      <translation>MADPG，适合 CPU 的规模</translation>
+    </message>
+    <message>
+      <source>MADPG, sized for tests</source>
+      <translation>MADPG，测试用的小规模</translation>
+    </message>
+    <message>
+      <source> and </source>
+      <translation> 和 </translation>
     </message>
     <message>
       <source> min</source>
@@ -332,8 +392,24 @@
       <translation>从头训练：新版本只从已审核记录（及回放语料）中学习。</translation>
     </message>
     <message>
+      <source>Only {n} reviewed records (fewer than {k}): the check set is too small to tell a better model from noise, so the new version is not made active by default. Compare it in the versions panel and activate it by hand if you like.</source>
+      <translation>只有 {n} 条已审核记录（少于 {k} 条）：检验集太小，无法区分更好的模型与随机波动，因此默认不启用新版本。可在版本面板中比较后手动启用。</translation>
+    </message>
+    <message>
       <source>Stopping…</source>
       <translation>正在停止…</translation>
+    </message>
+    <message>
+      <source>Reading the reviewed records and building the model…</source>
+      <translation>正在读取已审核记录并构建模型…</translation>
+    </message>
+    <message>
+      <source>Preparing the data: parsed {done} of {n} texts</source>
+      <translation>正在准备数据：已解析 {done} / {n} 条文本</translation>
+    </message>
+    <message>
+      <source>Preparing the data…</source>
+      <translation>正在准备数据…</translation>
     </message>
     <message>
       <source>Version {v} is ready</source>
@@ -352,6 +428,18 @@
       <translation>（预算 {b} 分钟）</translation>
     </message>
     <message>
+      <source>Preset {p} differs from the active version's ({a}): this run trains from scratch.</source>
+      <translation>预设 {p} 与当前模型的预设（{a}）不同：本次训练将从头开始。</translation>
+    </message>
+    <message>
+      <source>Training needs at least {k} reviewed records outside the check set.</source>
+      <translation>训练至少需要 {k} 条检验集以外的已审核记录。</translation>
+    </message>
+    <message>
+      <source>MADPG without {parts}</source>
+      <translation>不含 {parts} 的 MADPG</translation>
+    </message>
+    <message>
       <source>epoch {e}</source>
       <translation>第 {e} 轮</translation>
     </message>
@@ -362,6 +450,10 @@
     <message>
       <source>Training failed: {m}. The active model is unchanged.</source>
       <translation>训练失败：{m}。当前启用的模型未改变。</translation>
+    </message>
+    <message>
+      <source>gating</source>
+      <translation>门控</translation>
     </message>
     <message>
       <source>Start from the active model v{n} (fine-tune)</source>
@@ -376,16 +468,36 @@
       <translation>无法规划本次训练：{m}</translation>
     </message>
     <message>
-      <source>Only {n} reviewed records (fewer than {k}): the check set is too small to tell a better model from noise, so the new version is not made active by default. Compare it in the versions panel and activate it by hand if you like.</source>
-      <translation>只有 {n} 条已审核记录（少于 {k} 条）：检验集太小，无法区分更好的模型与随机波动，因此默认不启用新版本。可在版本面板中比较后手动启用。</translation>
-    </message>
-    <message>
       <source>step {s} / {t}</source>
       <translation>步 {s} / {t}</translation>
     </message>
     <message>
       <source>loss {x}</source>
       <translation>损失 {x}</translation>
+    </message>
+    <message>
+      <source>folder (texts with their images)</source>
+      <translation>文件夹（文本及其影像）</translation>
+    </message>
+    <message>
+      <source>Imported {records}, {entities} and {images}.</source>
+      <translation>已导入 {records}、{entities}和 {images}。</translation>
+    </message>
+    <message>
+      <source>{n} records</source>
+      <translation>{n} 条记录</translation>
+    </message>
+    <message>
+      <source>{n} entities</source>
+      <translation>{n} 个实体</translation>
+    </message>
+    <message>
+      <source>{n} images</source>
+      <translation>{n} 张影像</translation>
+    </message>
+    <message>
+      <source>{n} warnings:</source>
+      <translation>{n} 条警告：</translation>
     </message>
     <message>
       <source>Working…</source>
@@ -444,6 +556,10 @@
       <translation>导出全部记录</translation>
     </message>
     <message>
+      <source>{n} of the records are not reviewed: their spans are the model's proposals, not checked by a person. Export them too?</source>
+      <translation>有 {n} 条记录尚未审核：其中的实体是模型的建议，未经人工核对。仍要一并导出吗？</translation>
+    </message>
+    <message>
       <source>optional: source&lt;TAB&gt;target per line, or JSON</source>
       <translation>可选：每行“源类型&lt;TAB&gt;目标类型”，或 JSON</translation>
     </message>
@@ -468,20 +584,96 @@
       <translation>未导出。要导出人工确认的标注，请选择“仅已审核记录”。</translation>
     </message>
     <message>
-      <source>Exported {n} records to {path}</source>
-      <translation>已导出 {n} 条记录到 {path}</translation>
+      <source>Exported {records} to {path}</source>
+      <translation>已导出 {records}到 {path}</translation>
+    </message>
+    <message>
+      <source>{n} empty records were not written: the {format} format cannot hold them.</source>
+      <translation>{n} 条空记录未写入：{format} 格式无法保存空记录。</translation>
+    </message>
+    <message>
+      <source>{n} images copied under their original names to {folder}</source>
+      <translation>已按原文件名复制 {n} 张影像到 {folder}</translation>
+    </message>
+    <message>
+      <source>{n} images are missing from the project and were left out: {names}</source>
+      <translation>项目中缺少 {n} 张影像，未导出：{names}</translation>
+    </message>
+    <message>
+      <source>Entities of types without a mapping were left out ({types}).</source>
+      <translation>未映射类型的实体未导入（{types}）。</translation>
     </message>
     <message>
       <source>Import file</source>
       <translation>导入文件</translation>
     </message>
     <message>
-      <source>{n} of the records are not reviewed: their spans are the model's proposals, not checked by a person. Export them too?</source>
-      <translation>有 {n} 条记录尚未审核：其中的实体是模型的建议，未经人工核对。仍要一并导出吗？</translation>
+      <source>Review the pre-labels with the keyboard: Tab / Shift+Tab next / previous, Enter accepts, Backspace rejects, 1–9 change the type; {key} accepts the record and opens the next</source>
+      <translation>用键盘审核预标注：Tab / Shift+Tab 下一个 / 上一个，Enter 接受，Backspace 拒绝，1–9 更改类型；{key} 审核通过本记录并打开下一条</translation>
     </message>
     <message>
-      <source>{n} empty records were not written: the {format} format cannot hold them.</source>
-      <translation>{n} 条空记录未写入：{format} 格式无法保存空记录。</translation>
+      <source>Select characters first, then press a digit key or a label button</source>
+      <translation>请先选择文字，再按数字键或点击标签按钮</translation>
+    </message>
+    <message>
+      <source>No entity under the cursor</source>
+      <translation>光标处没有实体</translation>
+    </message>
+    <message>
+      <source>Change type</source>
+      <translation>更改类型</translation>
+    </message>
+    <message>
+      <source>Next pre-label</source>
+      <translation>下一个预标注</translation>
+    </message>
+    <message>
+      <source>Previous pre-label</source>
+      <translation>上一个预标注</translation>
+    </message>
+    <message>
+      <source>This is the only pre-label left</source>
+      <translation>这是仅剩的一个预标注</translation>
+    </message>
+    <message>
+      <source>{n} pre-labels left</source>
+      <translation>还剩 {n} 个预标注</translation>
+    </message>
+    <message>
+      <source>The selection holds only spaces</source>
+      <translation>所选内容只有空白</translation>
+    </message>
+    <message>
+      <source>Label as</source>
+      <translation>标注为</translation>
+    </message>
+    <message>
+      <source>No pre-labels left in this record; {key} accepts it and opens the next</source>
+      <translation>本记录已没有预标注；按 {key} 审核通过并打开下一条</translation>
+    </message>
+    <message>
+      <source>No pre-labels left</source>
+      <translation>没有剩余的预标注</translation>
+    </message>
+    <message>
+      <source>No entity type has the key {key}</source>
+      <translation>没有实体类型使用快捷键 {key}</translation>
+    </message>
+    <message>
+      <source>Back to the first pre-label</source>
+      <translation>回到第一个预标注</translation>
+    </message>
+    <message>
+      <source>Back to the last pre-label</source>
+      <translation>回到最后一个预标注</translation>
+    </message>
+    <message>
+      <source>model confidence {c}</source>
+      <translation>模型置信度（最低字符）{c}</translation>
+    </message>
+    <message>
+      <source>Select characters to create an entity</source>
+      <translation>选择文字以创建实体</translation>
     </message>
     <message>
       <source>&amp;File</source>
@@ -604,18 +796,6 @@
       <translation>重做</translation>
     </message>
     <message>
-      <source>Select characters first, then press a digit key or a label button</source>
-      <translation>请先选择文字，再按数字键或点击标签按钮</translation>
-    </message>
-    <message>
-      <source>No entity under the cursor</source>
-      <translation>光标处没有实体</translation>
-    </message>
-    <message>
-      <source>Change type</source>
-      <translation>更改类型</translation>
-    </message>
-    <message>
       <source>Accepted; this was the last record in the list</source>
       <translation>已审核通过；这是列表中的最后一条记录</translation>
     </message>
@@ -652,24 +832,8 @@
       <translation>偏移 {n}</translation>
     </message>
     <message>
-      <source>The selection holds only spaces</source>
-      <translation>所选内容只有空白</translation>
-    </message>
-    <message>
-      <source>Label as</source>
-      <translation>标注为</translation>
-    </message>
-    <message>
       <source>(none)</source>
       <translation>（无）</translation>
-    </message>
-    <message>
-      <source>No entity type has the key {key}</source>
-      <translation>没有实体类型使用快捷键 {key}</translation>
-    </message>
-    <message>
-      <source>Select characters to create an entity</source>
-      <translation>选择文字以创建实体</translation>
     </message>
     <message>
       <source>Cancel</source>
@@ -704,10 +868,6 @@
       <translation>在检验集上为各版本评分</translation>
     </message>
     <message>
-      <source>Pre-labelling</source>
-      <translation>正在预标注</translation>
-    </message>
-    <message>
       <source>Scoring versions</source>
       <translation>正在评分</translation>
     </message>
@@ -736,12 +896,20 @@
       <translation>预标注已在进行中</translation>
     </message>
     <message>
-      <source>Pre-labelled {n} records: {k} model entities</source>
-      <translation>已预标注 {n} 条记录：模型实体 {k} 个</translation>
+      <source>Pre-labelling</source>
+      <translation>正在预标注</translation>
+    </message>
+    <message>
+      <source>Loading model v{n}…</source>
+      <translation>正在加载模型 v{n}…</translation>
     </message>
     <message>
       <source>No check set yet: it is drawn the first time the project trains.</source>
       <translation>尚无检验集：项目第一次训练时抽取。</translation>
+    </message>
+    <message>
+      <source>Training: preparing the data</source>
+      <translation>训练：正在准备数据</translation>
     </message>
     <message>
       <source>Training: epoch {e}</source>
@@ -760,14 +928,6 @@
       <translation>模型 v{n} 已启用；此后的预标注将使用它。</translation>
     </message>
     <message>
-      <source>Pre-labelling failed: {m}</source>
-      <translation>预标注失败：{m}</translation>
-    </message>
-    <message>
-      <source>Pre-labelling cancelled after {d} of {t} records; those stay labelled.</source>
-      <translation>预标注已在完成 {d}/{t} 条记录后取消；已完成的标注保留。</translation>
-    </message>
-    <message>
       <source>{n} versions are scored on the current check set</source>
       <translation>{n} 个版本已在当前检验集上评分</translation>
     </message>
@@ -776,8 +936,48 @@
       <translation>评分失败：{m}</translation>
     </message>
     <message>
-      <source>{n} reviewed records left as they were</source>
-      <translation>{n} 条已审核记录保持不变</translation>
+      <source>Pre-labelling failed: {m}</source>
+      <translation>预标注失败：{m}</translation>
+    </message>
+    <message>
+      <source>Pre-labelling failed: {m}. The records finished before stay labelled; the next run starts the process again.</source>
+      <translation>预标注失败：{m}。已完成的记录保留其标注；下次运行会重新启动该进程。</translation>
+    </message>
+    <message>
+      <source>{n:,} records</source>
+      <translation>{n:,} 条记录</translation>
+    </message>
+    <message>
+      <source>Pre-labelled {n:,} records</source>
+      <translation>已预标注 {n:,} 条记录</translation>
+    </message>
+    <message>
+      <source>{n:,} model entities</source>
+      <translation>模型实体 {n:,} 个</translation>
+    </message>
+    <message>
+      <source>it was killed or crashed</source>
+      <translation>进程被终止或崩溃</translation>
+    </message>
+    <message>
+      <source>{n:,} reviewed records left as they were</source>
+      <translation>{n:,} 条已审核记录保持不变</translation>
+    </message>
+    <message>
+      <source>Pre-labelling cancelled after {done} of {records}; those stay labelled.</source>
+      <translation>预标注已在完成 {done}/{records}后取消；已完成的记录保留其标注。</translation>
+    </message>
+    <message>
+      <source>exit code {n}</source>
+      <translation>退出码 {n}</translation>
+    </message>
+    <message>
+      <source>the pre-labelling process stopped unexpectedly ({why})</source>
+      <translation>预标注进程意外停止（{why}）</translation>
+    </message>
+    <message>
+      <source>cannot start the pre-labelling process ({program}): {m}</source>
+      <translation>无法启动预标注进程（{program}）：{m}</translation>
     </message>
     <message>
       <source>Training cancelled. The active model is unchanged.</source>
@@ -806,6 +1006,14 @@
     <message>
       <source>Automatic</source>
       <translation>自动</translation>
+    </message>
+    <message>
+      <source>Image {i} / {n}</source>
+      <translation>影像 {i} / {n}</translation>
+    </message>
+    <message>
+      <source>Image {i} / {n}: {name}</source>
+      <translation>影像 {i} / {n}：{name}</translation>
     </message>
     <message>
       <source>Loading {name}…</source>
@@ -864,8 +1072,16 @@
       <translation>尚无检验集：第一次训练时会留出一部分已审核记录（从不用于训练），所有版本都在这些相同的记录上评分。</translation>
     </message>
     <message>
+      <source>Scores on the project's check set: the same {n} reviewed records for every version, never trained on.</source>
+      <translation>项目检验集上的得分：每个版本都在相同的 {n} 条已审核记录上评分，这些记录从不用于训练。</translation>
+    </message>
+    <message>
       <source>Type</source>
       <translation>类型</translation>
+    </message>
+    <message>
+      <source>v{v} on the check set: F1 {f}, 95 % interval {lo}–{hi}, {n} records</source>
+      <translation>v{v} 在检验集上：F1 {f}，95% 区间 {lo}–{hi}，{n} 条记录</translation>
     </message>
     <message>
       <source>Check-set F1 (%) of v{a}</source>
@@ -878,10 +1094,6 @@
     <message>
       <source>95 % interval {lo}–{hi}</source>
       <translation>95% 区间 {lo}–{hi}</translation>
-    </message>
-    <message>
-      <source>Scores on the project's check set: the same {n} reviewed records for every version, never trained on.</source>
-      <translation>项目检验集上的得分：每个版本都在相同的 {n} 条已审核记录上评分，这些记录从不用于训练。</translation>
     </message>
     <message>
       <source>Roll back to v{n}</source>
@@ -898,10 +1110,6 @@
     <message>
       <source>{v}: not scored on the current check set</source>
       <translation>{v}：未在当前检验集上评分</translation>
-    </message>
-    <message>
-      <source>v{v} on the check set: F1 {f}, 95 % interval {lo}–{hi}, {n} records</source>
-      <translation>v{v} 在检验集上：F1 {f}，95% 区间 {lo}–{hi}，{n} 条记录</translation>
     </message>
     <message>
       <source>Activation: {r}</source>
@@ -928,8 +1136,12 @@
       <translation>标签：</translation>
     </message>
     <message>
-      <source>Apply to the selection (key {key})</source>
-      <translation>应用到所选文字（快捷键 {key}）</translation>
+      <source>{type}: apply to the selection (key {key})</source>
+      <translation>{type}：应用到所选文字（快捷键 {key}）</translation>
+    </message>
+    <message>
+      <source>Model confidence: the probability of the record's least confident character when the model pre-labelled it (for records pre-labelled before that was kept, of its least confident pre-label). "Least confident first" sorts by it. Empty: never pre-labelled.</source>
+      <translation>模型置信度：模型预标注该记录时，其最不确定字符的概率（对保存此值之前预标注的记录，取其最不确定的预标注）。“置信度最低优先”按此排序。为空：从未预标注。</translation>
     </message>
     <message>
       <source>in the check set: never trained on, used to compare model versions</source>
@@ -946,6 +1158,14 @@
     <message>
       <source>reviewed</source>
       <translation>已审核</translation>
+    </message>
+    <message>
+      <source>Record</source>
+      <translation>记录</translation>
+    </message>
+    <message>
+      <source>Confidence</source>
+      <translation>置信度</translation>
     </message>
     <message>
       <source>All</source>
@@ -966,10 +1186,6 @@
     <message>
       <source>Check set</source>
       <translation>检验集</translation>
-    </message>
-    <message>
-      <source>model confidence {c}</source>
-      <translation>模型置信度（最低字符）{c}</translation>
     </message>
     <message>
       <source>least confident model entity {c}</source>
@@ -994,10 +1210,6 @@
     <message>
       <source>Origin</source>
       <translation>来源</translation>
-    </message>
-    <message>
-      <source>Confidence</source>
-      <translation>置信度</translation>
     </message>
     <message>
       <source>Offset</source>

@@ -23,7 +23,7 @@ def project(tmp_path: Path) -> Project:
 def test_empty_file_upgrades_to_head(tmp_path: Path) -> None:
     engine = db.make_engine(tmp_path / "x.sqlite")
     db.upgrade(engine)
-    assert db.current_revision(engine) == "0003"
+    assert db.current_revision(engine) == db.HEAD_REVISION
     tables = set(inspect(engine).get_table_names())
     assert {"project", "entity_types", "records", "images", "spans", "model_versions",
             "training_runs", "parses"} <= tables
@@ -47,7 +47,7 @@ def test_older_revision_opens_without_losing_data(tmp_path: Path) -> None:
     con.commit()
     con.close()
     with Project.open(folder) as p:
-        assert db.current_revision(p.engine) == "0003"
+        assert db.current_revision(p.engine) == db.HEAD_REVISION
         with p.reading() as s:
             rec = repo.get_record(s, 1)
     assert rec.text == "患者肺炎" and rec.status == RecordStatus.REVIEWED
