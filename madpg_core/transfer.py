@@ -9,22 +9,35 @@ a command-line import) wait seconds, not minutes.
 
 Export writes to a hidden temporary file beside the target, named with this process's id, and
 renames it when complete: a stopped, failed or killed export never leaves half a file under the
-target's name, and the next export to the same target removes what a killed one left.
+target's name, and the next export to the same target removes what a killed one left. The records'
+images go, under their original file names, into a folder beside the target (``OUT_images/``, made
+the same way), so that the export can be read back without the project.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
-from madpg_core.domain import ImportReport, RecordStatus, check_spans
+from madpg_core.domain import ImportReport, Record, RecordStatus, check_spans
 from madpg_core.errors import Cancelled, MadpgError
 from madpg_core.formats import EXPORT_FORMATS, WRITERS, read_records
-from madpg_core.formats.common import ImageRefs, Progress, WriteCounts, check_known_types
+from madpg_core.formats.common import (
+    ExportImageNames,
+    ImageRefs,
+    Progress,
+    WriteCounts,
+    check_known_types,
+    images_folder,
+)
 from madpg_core.storage.image_store import pid_alive
+
+EXPORT_MARK = ".madpg-export"  # in an images folder an export wrote: the next export may replace it
 
 
 def _validate_image(path: Path) -> None:
@@ -91,8 +104,14 @@ def export_project(project, out: Path | str, fmt: str,  # noqa: ANN001
                    status: Literal["all", "reviewed"] = "all", *, on_progress: Progress | None = None,
                    stop: threading.Event | None = None) -> WriteCounts:
     """Write the project's records (all, or reviewed only) to ``out``; returns what was written and
-    what the format could not hold (empty records in BIO). A target that is not a regular file (a
-    pipe, /dev/stdout) is written in place: there is nothing to rename onto it."""
+    what the format could not hold (empty records in BIO).
+
+    Images are copied into :func:`images_folder` (``OUT_images/``) under their original file names,
+    made unique (``scan.png``, ``scan-2.png``): BIO's ``IMGID:`` lines name them, JSONL's ``images``
+    give their paths relative to the file, so importing the export finds them. That folder belongs
+    to the export: the next export to ``out`` replaces it (one holding anything else is refused).
+    A target that is not a regular file (a pipe, /dev/stdout) is written in place with the names
+    alone: there is nothing to rename onto it and no folder beside it."""
     if fmt not in WRITERS:
         raise MadpgError(f"cannot export to {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     if status not in ("all", "reviewed"):
@@ -103,17 +122,22 @@ def export_project(project, out: Path | str, fmt: str,  # noqa: ANN001
         if out.is_dir():
             raise MadpgError(f"{out} is a folder; give a file name to export to")
         with open(out, "w", encoding="utf-8", newline="\n") as f:
-            return _write_export(project, f, fmt, wanted, on_progress, stop)
+            return _write_export(project, f, fmt, wanted, on_progress, stop, _ImageCopies(None, None, stop))
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(out)
-    tmp = part_path(out)
+    folder = images_folder(out)
+    tmp, staging = part_path(out), part_path(folder)
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            counts = _write_export(project, f, fmt, wanted, on_progress, stop)
+            counts = _write_export(project, f, fmt, wanted, on_progress, stop, _ImageCopies(staging, folder, stop))
             f.flush()
             os.fsync(f.fileno())
+        # The folder first, then the file: between the two renames (a kill there) the old file sits
+        # beside new images, never a new file beside images it does not name.
+        _replace_folder(staging if counts.images else None, folder)
     except BaseException:  # also SystemExit from the CLI's SIGTERM handler
         tmp.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
         raise
     tmp.replace(out)
     return counts
@@ -124,18 +148,93 @@ def part_path(out: Path) -> Path:
 
 
 def remove_stale_parts(out: Path) -> int:
-    """Remove temporary files that exports to ``out`` by dead processes left (kill -9, power cut)."""
+    """Remove temporary files and image folders that exports to ``out`` by dead processes left
+    (kill -9, power cut)."""
     removed = 0
-    for p in out.parent.glob(f".{out.name}.*.part"):
-        pid = p.name[len(out.name) + 2 : -len(".part")]
-        if pid.isdigit() and not pid_alive(int(pid)):
-            p.unlink(missing_ok=True)
-            removed += 1
+    folder = images_folder(out)
+    for name, ends in ((out.name, (".part",)), (folder.name, (".part", ".old"))):
+        for p in out.parent.glob(f".{name}.*"):
+            end = next((e for e in ends if p.name.endswith(e)), None)
+            pid = p.name[len(name) + 2 : -len(end)] if end else ""
+            if pid.isdigit() and not pid_alive(int(pid)):
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+                removed += 1
     return removed
 
 
+def _exported_before(folder: Path) -> bool:
+    """Whether ``folder`` is an images folder an export wrote (or an empty one): the only kind an
+    export replaces or removes."""
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    return (folder / EXPORT_MARK).is_file() or not any(folder.iterdir())
+
+
+def _check_images_folder(folder: Path) -> None:
+    if os.path.lexists(folder) and not _exported_before(folder):
+        raise MadpgError(f"{folder} exists and was not written by an export; move it or export under "
+                         "another name (an export replaces its images folder)")
+
+
+def _replace_folder(new: Path | None, folder: Path) -> None:
+    """Put ``new`` (or nothing) where ``folder`` is. Only a folder an export wrote is replaced, and
+    removed only once the new one is in place; with no new one, anything else is left alone."""
+    old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+    if _exported_before(folder):
+        folder.rename(old)
+    if new is not None:
+        new.rename(folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class _ImageCopies:
+    """Gives each record of an export its images' export names, copying every distinct image once
+    into ``staging`` (None: names only). Project images are content-addressed, so one stored path is
+    one image whichever records show it."""
+
+    def __init__(self, staging: Path | None, folder: Path | None, stop: threading.Event | None) -> None:
+        self.staging, self.folder, self.stop = staging, folder, stop
+        self.names = ExportImageNames()
+        self.copied = 0
+        self.missing: list[str] = []
+
+    def record(self, r: Record) -> Record:
+        if not r.images:
+            return r
+        refs, names = [], []
+        for i, path in enumerate(r.images):
+            if not Path(path).is_file():
+                self.missing.append(f"{r.name or f'#{r.id}'}: {r.image_name(i)}")
+                continue  # a reference to nothing would make the export unreadable (JSONL refuses it)
+            name, first = self.names.name(path, r.image_name(i), Path(path).name)
+            if first and self.staging is not None:
+                self._copy(Path(path), name)
+            refs.append(f"{self.folder.name}/{name}" if self.folder is not None else name)
+            names.append(name)
+        return replace(r, images=tuple(refs), image_names=tuple(names))
+
+    def _copy(self, source: Path, name: str) -> None:
+        if self.stop is not None and self.stop.is_set():
+            raise Cancelled("export cancelled; no file written")
+        if self.copied == 0:
+            _check_images_folder(self.folder)  # refused before a single image is written
+            self.staging.mkdir()
+            (self.staging / EXPORT_MARK).write_text(
+                "Images of a MADPG export; the next export to the same file replaces this folder.\n",
+                encoding="utf-8")
+        shutil.copyfile(source, self.staging / name)
+        self.copied += 1
+
+    def counts(self, written: WriteCounts) -> WriteCounts:
+        return replace(written, images=self.copied, images_folder=self.folder if self.copied else None,
+                       missing_images=tuple(self.missing))
+
+
 def _write_export(project, f, fmt: str, wanted: list[RecordStatus] | None,  # noqa: ANN001
-                  on_progress: Progress | None, stop: threading.Event | None) -> WriteCounts:
+                  on_progress: Progress | None, stop: threading.Event | None, copies: _ImageCopies) -> WriteCounts:
     from madpg_core.storage import repo
 
     with project.reading() as s:
@@ -147,7 +246,7 @@ def _write_export(project, f, fmt: str, wanted: list[RecordStatus] | None,  # no
             for r in repo.iter_records(s, status=wanted, image_root=project.image_root):
                 if stop is not None and stop.is_set():
                     raise Cancelled("export cancelled; no file written")
-                yield r
+                yield copies.record(r)
                 done += 1
                 if on_progress and (done % 50 == 0 or done == total):
                     on_progress(done, total)
@@ -155,5 +254,4 @@ def _write_export(project, f, fmt: str, wanted: list[RecordStatus] | None,  # no
         # closing(): an interrupted export (Cancel, SIGTERM) finishes the generator here, while its
         # session is open, not later in the garbage collector on a closed connection.
         with closing(counted()) as records:
-            return WRITERS[fmt](records, f)
-
+            return copies.counts(WRITERS[fmt](records, f))

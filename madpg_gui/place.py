@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QComboBox
 from madpg_core.domain import RecordStatus
 from madpg_gui import settings
 from madpg_gui.annotation import Annotation
+from madpg_gui.widgets.image_pane import ImagePane
 from madpg_gui.widgets.record_list import RecordList
 from madpg_gui.widgets.text_view import SpanTextView
 
@@ -35,7 +36,7 @@ class Place:
     status: str | None = None  # a RecordStatus value, record_list.CHECK_FILTER, or None for all
     order: str = "id"
     layout: str = ""  # QMainWindow.saveState(), base64: docks and their splitter sizes
-    image: dict = field(default_factory=dict)  # ImagePane.view_state(), when the pane offers one
+    image: dict = field(default_factory=dict)  # ImagePane.view_state(): image, zoom, centre
 
 
 class PlaceHost(Protocol):
@@ -44,6 +45,7 @@ class PlaceHost(Protocol):
     ann: Annotation | None
     records: RecordList
     text: SpanTextView
+    images: ImagePane
 
     def saveState(self, version: int = 0) -> QByteArray: ...  # noqa: N802
 
@@ -58,7 +60,6 @@ def _key(folder: object) -> str:
 def capture(w: PlaceHost) -> Place:
     status = w.records.status.currentData()
     rec = w.ann.record if w.ann else None
-    images = getattr(w, "images", None)
     return Place(
         record_id=rec.id if rec else None,
         offset=w.text.cursor_offset() if rec else 0,
@@ -66,7 +67,7 @@ def capture(w: PlaceHost) -> Place:
         status=status.value if isinstance(status, RecordStatus) else status,
         order=str(w.records.order.currentData() or "id"),
         layout=bytes(w.saveState(settings.LAYOUT_VERSION).toBase64().data()).decode("ascii"),
-        image=images.view_state() if hasattr(images, "view_state") else {},
+        image=w.images.view_state(),
     )
 
 
@@ -112,9 +113,8 @@ def restore(w: PlaceHost, place: Place | None) -> int | None:
         lst.refresh()
         if place.layout:
             w.restoreState(QByteArray.fromBase64(place.layout.encode("ascii")), settings.LAYOUT_VERSION)
-        images = getattr(w, "images", None)
-        if place.image and hasattr(images, "restore_view_state"):
-            images.restore_view_state(place.image)
+        if place.image:
+            w.images.restore_view_state(place.image)
     ids = lst.ids()
     if place is not None and place.record_id in ids:
         return place.record_id

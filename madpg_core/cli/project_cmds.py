@@ -132,6 +132,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             progress_bar("exporting") as bar:
         counts = export_project(project, args.out, args.format, args.status, on_progress=bar, stop=stop)
     print(f"exported {counts.written} records to {args.out}", file=sys.stderr if _is_stdout(args.out) else sys.stdout)
+    if counts.images:
+        print(f"copied {counts.images} images, under their original names, to {counts.images_folder}",
+              file=sys.stderr if _is_stdout(args.out) else sys.stdout)
+    for missing in counts.missing_images:
+        print(f"warning: image missing from the project, not exported: {missing}", file=sys.stderr)
     if counts.skipped_empty:
         print(f"warning: {counts.skipped_empty} empty records were not written: {args.format} cannot hold a record "
               "without text (jsonl can)", file=sys.stderr)

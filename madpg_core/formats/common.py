@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -26,10 +27,14 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 @dataclass(frozen=True)
 class WriteCounts:
-    """What a writer did: records written, and empty records it had to leave out (BIO cannot hold them)."""
+    """What a writer did: records written, and empty records it had to leave out (BIO cannot hold them).
+    An export (transfer.export_project) adds what it did with the images."""
 
     written: int
     skipped_empty: int = 0
+    images: int = 0  # image files copied into images_folder
+    images_folder: Path | None = None  # beside the export file; None when no image was copied
+    missing_images: tuple[str, ...] = ()  # "record: image" the project has lost; left out of the export
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,68 @@ class ImageRefs:
 
 def _base_kind(file: Path, base: Path) -> str:
     return "folder" if Path(file) == Path(base) else "file's folder"
+
+
+# --- image names in exports -------------------------------------------------------------------------
+
+IMAGES_FOLDER_SUFFIX = "_images"
+
+
+def images_folder(out: Path | str) -> Path:
+    """Where an export to ``out`` puts its images, and where the BIO reader looks first for an
+    ``IMGID:`` name: ``out.jsonl_images/`` beside it. The whole file name, so that exports to
+    ``a.jsonl`` and ``a.txt`` in one folder never share (and replace) one folder."""
+    out = Path(out)
+    return out.with_name(out.name + IMAGES_FOLDER_SUFFIX)
+
+
+# Characters no file name may hold on some system (Windows' set, controls, lone surrogates): each is
+# replaced by "_", so an export made on Linux can be copied to any machine and read back there.
+_UNSAFE_IN_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|\ud800-\udfff]')
+_MAX_NAME_BYTES = 200  # below every file system's 255, leaving room for a "-12" suffix
+
+
+class ExportImageNames:
+    """File names for an export's images: each image's original name, made safe as a file name and
+    unique in its folder. Two different images both called ``scan.png`` become ``scan.png`` and
+    ``scan-2.png`` in the order they are first met; the same image met again keeps its name.
+    Names differing only in case or Unicode normalisation count as equal (macOS and Windows
+    folders do). Deterministic: the same images in the same order give the same names."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[str, str] = {}
+        self._taken: set[str] = set()
+
+    def name(self, key: str, original: str, fallback: str) -> tuple[str, bool]:
+        """(the name for the image identified by ``key``, whether it is met for the first time).
+        ``fallback`` serves when nothing of ``original`` is usable as a file name."""
+        if key in self._by_key:
+            return self._by_key[key], False
+        base = safe_file_name(original) or safe_file_name(fallback) or "image"
+        stem, dot, suffix = base.rpartition(".")
+        stem, suffix = (stem, dot + suffix) if stem else (base, "")
+        candidate, n = base, 1
+        while _fold(candidate) in self._taken:
+            n += 1
+            candidate = f"{stem}-{n}{suffix}"
+        self._taken.add(_fold(candidate))
+        self._by_key[key] = candidate
+        return candidate, True
+
+
+def safe_file_name(name: str) -> str:
+    """``name`` as a portable file name: unsafe characters replaced, no surrounding spaces, no leading
+    or trailing dots (hidden files; Windows drops trailing ones), at most 200 UTF-8 bytes; "" when
+    nothing is left."""
+    cleaned = _UNSAFE_IN_NAME.sub("_", unicodedata.normalize("NFC", name)).strip().strip(".").strip()
+    while len(cleaned.encode("utf-8")) > _MAX_NAME_BYTES:
+        stem, _, suffix = cleaned.rpartition(".")
+        cleaned = f"{stem[:-1]}.{suffix}" if stem and len(suffix) < 16 else cleaned[:-1]
+    return cleaned
+
+
+def _fold(name: str) -> str:
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 # --- strict field checks: a wrong type is an error, never silently converted -------------------------

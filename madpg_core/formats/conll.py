@@ -22,6 +22,7 @@ from madpg_core.formats.common import (
     Progress,
     WriteCounts,
     check_unicode,
+    images_folder,
     read_text_file,
     split_lines,
 )
@@ -113,15 +114,17 @@ def _token(path: Path, line: str, number: int, index: int) -> tuple[str, str]:
 
 
 def _image(path: Path, name: str, line: int, report: ImportReport, refs: ImageRefs) -> str | None:
-    """IMGID:name → an image file beside the BIO file or in its images/ folder, with or without a
-    suffix. Every candidate goes through the reference policy: one leading outside is an error."""
+    """IMGID:name → an image file in the folder an export of this file wrote (``FILE_images/``),
+    beside the BIO file or in its images/ folder, with or without a suffix. The export's folder
+    comes first: an unrelated ``scan.png`` beside the file must not stand in for the exported one.
+    Every candidate goes through the reference policy: one leading outside is an error."""
     if not name:
         raise FormatError(path, line, "IMGID: without an image name")
     try:
         check_unicode(name, "image name")
     except LoneSurrogate as e:
         raise FormatError(path, line, str(e)) from None
-    for ref in (name, f"images/{name}"):
+    for ref in (f"{images_folder(path).name}/{name}", name, f"images/{name}"):
         for suffix in IMAGE_GUESSES:
             cand = refs.resolve(ref + suffix, path, line, base=path.parent)
             if cand.is_file():

@@ -2,7 +2,8 @@
 
 ``{"name", "text", "status", "images": [paths], "spans": [{"start", "end", "label", "text", "source",
 "model_version", "confidence"}]}`` — offsets are Python str indices, end exclusive. A span's "text"
-is written for people reading the file; when present on import it must match the offsets.
+is written for people reading the file; when present on import it must match the offsets. Image
+paths are relative to the file's folder (an export writes ``OUT_images/original-name.png``).
 
 Every field is checked strictly: a wrong type is a FormatError naming the line, never a silent
 conversion (``"start": 1.9`` is not 1).

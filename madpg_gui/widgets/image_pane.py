@@ -1,12 +1,33 @@
-"""The image pane: zoom, pan and fit; thumbnails when a record has several images; DICOM
-window/level with the file's own presets. A corrupt or missing image is a message in the pane."""
+"""The image pane: zoom, pan and fit; a thumbnail strip when a record has several images, and each
+image's original file name; DICOM window/level with the file's own presets. A corrupt or missing
+image is a message in the pane. Where the user is (image, zoom) is ``view_state()``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap, QWheelEvent
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -15,17 +36,27 @@ from PySide6.QtWidgets import (
     QGraphicsView,
     QHBoxLayout,
     QLabel,
+    QListView,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QStackedLayout,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from madpg_gui.i18n import tr
-from madpg_gui.imaging import ImageLoader, is_dicom
+from madpg_gui.imaging import THUMB, ImageLoader, Loaded
 
 ZOOM_STEP = 1.25
+MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
+CELL = QSize(THUMB + 60, THUMB + 30)  # a thumbnail, its name under it (16 characters fit); all alike
+IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the decoded QImage, or the error message (str)
+PRESETS_ROLE = Qt.ItemDataRole.UserRole + 1
+DICOM_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
 class ZoomView(QGraphicsView):
@@ -41,6 +72,7 @@ class ZoomView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self.setBackgroundBrush(Qt.GlobalColor.black)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a click on the image gives PgUp/PgDn to the pane
         self.fit_mode = True
 
     def set_image(self, image: QImage | None, keep_view: bool = False) -> None:
@@ -58,14 +90,22 @@ class ZoomView(QGraphicsView):
     def zoom(self, factor: float) -> None:
         self.fit_mode = False
         scale = self.transform().m11() * factor
-        if 0.02 < scale < 40:
+        if MIN_ZOOM < scale < MAX_ZOOM:
             self.scale(factor, factor)
         self.zoomed.emit(self.transform().m11())
 
-    def reset_zoom(self) -> None:
+    def set_zoom(self, scale: float, center: QPointF | None = None) -> None:
+        """An absolute zoom (1.0: one image pixel per screen pixel), centred on ``center`` (scene)."""
         self.fit_mode = False
         self.resetTransform()
-        self.zoomed.emit(1.0)
+        scale = min(max(scale, MIN_ZOOM), MAX_ZOOM)
+        self.scale(scale, scale)
+        if center is not None:
+            self.centerOn(center)
+        self.zoomed.emit(scale)
+
+    def reset_zoom(self) -> None:
+        self.set_zoom(1.0)
 
     def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
         if e.angleDelta().y():
@@ -77,30 +117,146 @@ class ZoomView(QGraphicsView):
             self.fit()
 
 
+class _ThumbDelegate(QStyledItemDelegate):
+    """One fixed cell: the thumbnail centred in a THUMB square, the name elided in the middle under
+    it (the suffix stays readable), the current image framed in the highlight colour."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
+        return CELL
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
+        pal = option.palette
+        cell = option.rect.adjusted(2, 2, -2, -2)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if selected:
+            fill = QColor(pal.color(QPalette.ColorRole.Highlight))
+            fill.setAlpha(60)
+            p.setBrush(fill)
+            p.setPen(pal.color(QPalette.ColorRole.Highlight))
+            p.drawRoundedRect(cell, 4, 4)
+        elif option.state & QStyle.StateFlag.State_MouseOver:
+            p.setBrush(pal.color(QPalette.ColorRole.Midlight))
+            p.setPen(Qt.PenStyle.NoPen)
+            p.drawRoundedRect(cell, 4, 4)
+        box = QRect(cell.center().x() - THUMB // 2, cell.top() + 4, THUMB, THUMB)
+        thumb = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(thumb, QPixmap) and not thumb.isNull():
+            size = thumb.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, size.width(), size.height())
+            target.moveCenter(box.center())
+            p.drawPixmap(target, thumb)
+        else:  # not decoded yet, or failed: a grey square, with a warning sign when it failed
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor("#3a3a3a"))
+            p.drawRect(box)
+            p.setPen(QColor("#f0c040") if isinstance(index.data(IMAGE_ROLE), str) else QColor("#999"))
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter,
+                       "⚠" if isinstance(index.data(IMAGE_ROLE), str) else "…")
+        text_rect = QRect(cell.left() + 3, box.bottom() + 3, cell.width() - 6, cell.bottom() - box.bottom() - 3)
+        name = option.fontMetrics.elidedText(str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
+                                             Qt.TextElideMode.ElideMiddle, text_rect.width())
+        p.setPen(pal.color(QPalette.ColorRole.Text))
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
+        p.restore()
+
+
+class ThumbStrip(QListWidget):
+    """A single row of equal cells that scrolls sideways; Left/Right/Home/End move the current image."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setFlow(QListView.Flow.LeftToRight)
+        self.setWrapping(False)
+        self.setMovement(QListView.Movement.Static)  # thumbnails are not dragged around
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setUniformItemSizes(True)
+        # A fixed grid: each cell is laid out where it belongs before its thumbnail exists, so a cell
+        # whose icon arrives late is never a sliver under its neighbour (the bug of issue 20).
+        self.setGridSize(CELL)
+        self.setIconSize(QSize(THUMB, THUMB))
+        self.setSpacing(0)
+        self.setItemDelegate(_ThumbDelegate(self))
+        self.setMouseTracking(True)
+        self.setHorizontalScrollMode(QListView.ScrollMode.ScrollPerPixel)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        # room for the scroll bar below the cells, so that it never covers their names
+        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.setFixedHeight(CELL.height() + bar + 2 * self.frameWidth() + 2)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def scrollTo(self, index: QModelIndex | QPersistentModelIndex,  # noqa: N802
+                 hint: QListView.ScrollHint = QListView.ScrollHint.EnsureVisible) -> None:
+        # QListView stops one pixel short at the right end (the last cell's frame is cut): scroll by
+        # exactly what the cell lacks instead.
+        if hint != QListView.ScrollHint.EnsureVisible:
+            super().scrollTo(index, hint)
+            return
+        cell, width = self.visualRect(index), self.viewport().width()
+        bar = self.horizontalScrollBar()
+        if cell.left() < 0:
+            bar.setValue(bar.value() + cell.left())
+        elif cell.left() + cell.width() > width:
+            bar.setValue(bar.value() + cell.left() + cell.width() - width)
+
+
+class _ElidedLabel(QLabel):
+    """A one-line label that elides its text in the middle instead of widening the dock."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, e) -> None:  # noqa: ANN001, N802
+        super().resizeEvent(e)
+        self._elide()
+
+    def _elide(self) -> None:
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, max(self.width(), 40)))
+
+
 class ImagePane(QWidget):
     message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.loader = ImageLoader(self)
+        self.loader = ImageLoader(self, THUMB)
         self.loader.loaded.connect(self._loaded)
         self.loader.failed.connect(self._failed)
         self.paths: list[str] = []
+        self.names: list[str] = []  # what the user calls each image: its original file name
         self.index = -1
         self._token = 0
+        self._pending: dict | None = None  # a restore_view_state() waiting for images
+        self._pending_zoom: tuple[int, object, object] | None = None  # (index, zoom, center) until displayed
         self.view = ZoomView()
         self.note = QLabel(alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
         self.note.setStyleSheet("color: #ddd; background: #222; padding: 12px;")
         self.stack = QStackedLayout()
         self.stack.addWidget(self.view)
         self.stack.addWidget(self.note)
-        self.thumbs = QListWidget()
-        self.thumbs.setViewMode(QListWidget.ViewMode.IconMode)
-        self.thumbs.setFlow(QListWidget.Flow.LeftToRight)
-        self.thumbs.setWrapping(False)
-        self.thumbs.setIconSize(QSize(64, 64))
-        self.thumbs.setFixedHeight(96)
+        self.thumbs = ThumbStrip()
         self.thumbs.currentRowChanged.connect(self._thumb_chosen)
+        # the current image's name and "Image 2 / 3"
+        self.caption = QWidget()
+        cap = QHBoxLayout(self.caption)
+        cap.setContentsMargins(6, 2, 6, 2)
+        self.name_label = _ElidedLabel()
+        self.counter = QLabel()
+        cap.addWidget(self.name_label, 1)
+        cap.addWidget(self.counter)
         # DICOM window/level
         self.presets = QComboBox()
         self.center = QDoubleSpinBox(decimals=0, minimum=-100000, maximum=100000, prefix=tr("C "))
@@ -120,32 +276,49 @@ class ImagePane(QWidget):
         self.width_.valueChanged.connect(lambda _v: self._wl_timer.start())
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
         lay.addLayout(self.stack, 1)
+        lay.addWidget(self.caption)
         lay.addWidget(self.wl_bar)
         lay.addWidget(self.thumbs)
+        for w in (self.view, self.thumbs, self.note):
+            w.installEventFilter(self)
         self.set_images([])
 
     # ---------------------------------------------------------------- public
 
-    def set_images(self, paths: list[str] | tuple[str, ...]) -> None:
+    def set_images(self, paths: Sequence[str], names: Sequence[str] = ()) -> None:
+        """Show a record's images. ``names``: their original file names, parallel to ``paths``
+        (``Record.image_names``); where one is missing or empty the stored file's name stands in."""
         self._token += 1
-        self.paths = list(paths)
+        self.loader.begin(self._token)
+        self.paths = [str(p) for p in paths]
+        self.names = [(names[i] if i < len(names) and names[i] else Path(p).name) for i, p in enumerate(self.paths)]
         self.index = -1
+        self._pending_zoom = None
+        pending, self._pending = self._pending, None  # a restored place applies to this record only
         self.thumbs.blockSignals(True)
         self.thumbs.clear()
-        for i, p in enumerate(self.paths):
-            item = QListWidgetItem(QIcon(), str(i + 1))
-            item.setToolTip(Path(p).name)
+        for i, name in enumerate(self.names):
+            item = QListWidgetItem(name)
+            item.setToolTip(tr("Image {i} / {n}: {name}").format(i=i + 1, n=len(self.names), name=name))
             self.thumbs.addItem(item)
         self.thumbs.blockSignals(False)
-        self.thumbs.setVisible(len(self.paths) > 1)
+        many = len(self.paths) > 1
+        self.thumbs.setVisible(many)  # one image: no strip; its name still shows in the caption
+        self.counter.setVisible(many)
+        self.caption.setVisible(bool(self.paths))
         if not self.paths:
             self._show_note(tr("No image for this record"))
             self.wl_bar.hide()
             return
-        for i, p in enumerate(self.paths):  # first image first: it is the one shown
-            self.loader.request(self._token, i, p)
-        self.show_index(0)
+        first = self._clamp(pending.get("index")) if pending else 0
+        if pending:
+            self._pending_zoom = (first, pending.get("zoom"), pending.get("center"))
+        self.show_index(first)  # requests the shown image, before the others' thumbnails
+        rest = [i for i in range(len(self.paths)) if i != first]
+        for rank, i in enumerate(rest):
+            self.loader.request(self._token, i, self.paths[i], priority=len(rest) - rank)
 
     def show_index(self, i: int) -> None:
         if not 0 <= i < len(self.paths) or i == self.index:
@@ -154,14 +327,24 @@ class ImagePane(QWidget):
         self.thumbs.blockSignals(True)
         self.thumbs.setCurrentRow(i)
         self.thumbs.blockSignals(False)
+        self.thumbs.scrollToItem(self.thumbs.item(i))
+        self.name_label.set_full_text(self.names[i])
+        self.counter.setText(tr("Image {i} / {n}").format(i=i + 1, n=len(self.paths)))
         item = self.thumbs.item(i)
-        cached = item.data(Qt.ItemDataRole.UserRole) if item else None
+        cached = item.data(IMAGE_ROLE) if item else None
         if isinstance(cached, QImage):
-            self._display(cached, item.data(Qt.ItemDataRole.UserRole + 1) or [])
+            self._display(cached, item.data(PRESETS_ROLE) or [], bool(item.data(DICOM_ROLE)))
         elif isinstance(cached, str):
             self._show_note(cached)
         else:
-            self._show_note(tr("Loading {name}…").format(name=Path(self.paths[i]).name))
+            self._show_note(tr("Loading {name}…").format(name=self.names[i]))
+            self.loader.request(self._token, i, self.paths[i], priority=len(self.paths) + 1)  # before the rest
+
+    def next_image(self) -> None:
+        self.show_index(self.index + 1)
+
+    def previous_image(self) -> None:
+        self.show_index(self.index - 1)
 
     def fit(self) -> None:
         self.view.fit()
@@ -176,39 +359,105 @@ class ImagePane(QWidget):
     def showing_image(self) -> bool:
         return self.stack.currentWidget() is self.view
 
+    def view_state(self) -> dict:
+        """Where the user is in the images, JSON-safe: ``{"index": 0, "zoom": None, "center": None}``.
+        ``zoom`` None means fitted to the pane, else the scale (1.0: one image pixel per screen
+        pixel); ``center`` is the point in the middle of the view as fractions of the image's width
+        and height (None when fitted)."""
+        state: dict = {"index": max(self.index, 0), "zoom": None, "center": None}
+        if self._pending_zoom is not None and self._pending_zoom[0] == self.index:  # restored, still loading
+            return {**state, "zoom": self._pending_zoom[1], "center": self._pending_zoom[2]}
+        size = self.view.item.pixmap().size()
+        if self.showing_image and not self.view.fit_mode and not size.isEmpty():
+            mid = self.view.mapToScene(self.view.viewport().rect().center())
+            state["zoom"] = round(self.view.transform().m11(), 4)
+            state["center"] = [round(mid.x() / size.width(), 4), round(mid.y() / size.height(), 4)]
+        return state
+
+    def restore_view_state(self, state: dict) -> None:
+        """Go back to a ``view_state()``. Applies to the images shown now, or, when there are none
+        (a project being opened), to the next ``set_images``; values that do not fit (an index past
+        the record's images, a malformed entry) are ignored."""
+        if not isinstance(state, dict):
+            return
+        if not self.paths:
+            self._pending = state
+            return
+        i = self._clamp(state.get("index"))
+        self._pending_zoom = (i, state.get("zoom"), state.get("center"))
+        if i == self.index and self.showing_image:
+            self._apply_pending_zoom()
+        else:
+            self.show_index(i)
+
+    # ---------------------------------------------------------------- keys
+
+    def eventFilter(self, obj: QObject, e: QEvent) -> bool:  # noqa: N802
+        # PgUp/PgDn anywhere in the pane step through the images; in the strip Left/Right/Home/End
+        # do too (the list's own keys). In the image itself the arrows keep panning.
+        if e.type() == QEvent.Type.KeyPress and isinstance(e, QKeyEvent) and not e.modifiers():
+            if e.key() == Qt.Key.Key_PageDown:
+                self.next_image()
+                return True
+            if e.key() == Qt.Key.Key_PageUp:
+                self.previous_image()
+                return True
+        return super().eventFilter(obj, e)
+
     # ---------------------------------------------------------------- loading
 
-    def _loaded(self, token: int, i: int, image: QImage, presets: list) -> None:
+    def _loaded(self, token: int, i: int, result: Loaded) -> None:
         if token != self._token:
             return  # a result for a record no longer shown
         item = self.thumbs.item(i)
         if item is None:
             return
-        if item.data(Qt.ItemDataRole.UserRole) is None or i == self.index:
-            item.setData(Qt.ItemDataRole.UserRole, image)
-            item.setData(Qt.ItemDataRole.UserRole + 1, presets)
-            item.setIcon(QIcon(QPixmap.fromImage(image.scaled(64, 64, Qt.AspectRatioMode.KeepAspectRatio))))
+        item.setData(IMAGE_ROLE, result.image)
+        item.setData(PRESETS_ROLE, result.presets)
+        item.setData(DICOM_ROLE, result.dicom)
+        item.setData(Qt.ItemDataRole.DecorationRole, QPixmap.fromImage(result.thumb))
         if i == self.index:
-            self._display(image, presets, keep_view=self.showing_image)
+            self._display(result.image, result.presets, result.dicom, keep_view=self.showing_image)
 
     def _failed(self, token: int, i: int, message: str) -> None:
-        if token != self._token:
+        if token != self._token or not 0 <= i < len(self.paths):
             return
+        # the loader names the stored file (its content hash); the user knows the original name
+        message = message.replace(self.paths[i], self.names[i]).replace(Path(self.paths[i]).name, self.names[i])
         item = self.thumbs.item(i)
         if item is not None:
-            item.setData(Qt.ItemDataRole.UserRole, message)
-            item.setText(f"{i + 1} ⚠")
+            item.setData(IMAGE_ROLE, message)
+            item.setToolTip(message)
         if i == self.index:
             self._show_note(message)
             self.message.emit(message)
 
-    def _display(self, image: QImage, presets: list, keep_view: bool = False) -> None:
+    def _display(self, image: QImage, presets: list, dicom: bool, keep_view: bool = False) -> None:
         self.stack.setCurrentWidget(self.view)
         self.view.set_image(image, keep_view)
-        dicom = is_dicom(self.paths[self.index])
         self.wl_bar.setVisible(dicom)
         if dicom and not keep_view:
             self._fill_presets(presets)
+        self._apply_pending_zoom()
+
+    def _apply_pending_zoom(self) -> None:
+        if self._pending_zoom is None or self._pending_zoom[0] != self.index:
+            return
+        _, zoom, center = self._pending_zoom
+        self._pending_zoom = None
+        size = self.view.item.pixmap().size()
+        if not isinstance(zoom, (int, float)) or isinstance(zoom, bool) or zoom <= 0:
+            self.view.fit()
+            return
+        at = None
+        if isinstance(center, (list, tuple)) and len(center) == 2 and all(isinstance(c, (int, float)) for c in center):
+            at = QPointF(float(center[0]) * size.width(), float(center[1]) * size.height())
+        self.view.set_zoom(float(zoom), at)
+
+    def _clamp(self, index: object) -> int:
+        if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(self.paths):
+            return index
+        return 0
 
     def _show_note(self, text: str) -> None:
         self.note.setText(text)
@@ -249,4 +498,5 @@ class ImagePane(QWidget):
 
     def _request_window(self, window: tuple[float, float] | None) -> None:
         if 0 <= self.index < len(self.paths):
-            self.loader.request(self._token, self.index, self.paths[self.index], window)
+            self.loader.request(self._token, self.index, self.paths[self.index], window,
+                                priority=len(self.paths) + 1)

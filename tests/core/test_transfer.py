@@ -149,7 +149,8 @@ def test_jsonl_export_keeps_every_field_through_the_project(project: Project, tm
     assert counts.written == 1
     got = json.loads(out.read_text(encoding="utf-8"))
     assert (got["name"], got["text"], got["status"]) == (rec["name"], rec["text"], rec["status"])
-    assert len(got["images"]) == 1 and Path(got["images"][0]).is_file()
+    assert got["images"] == ["out.jsonl_images/a.png"]  # the original name, relative to the file
+    assert (out.parent / got["images"][0]).read_bytes() == (tmp_path / "in" / "a.png").read_bytes()
     spans = [(d["start"], d["end"], d["label"], d["source"], d["model_version"], d["confidence"]) for d in got["spans"]]
     assert spans == [(0, 4, "Organ", "model", "v3", 0.625), (6, 8, "Symptom", "annotator", None, None)]
 
