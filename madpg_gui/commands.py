@@ -27,7 +27,7 @@ class RecordCommand(QUndoCommand):
         self.ann, self.record_id, self.on_error = ann, record_id, on_error
         self._done_once = False
 
-    def _run(self, fn: Callable) -> None:
+    def _run(self, fn: Callable) -> bool:
         try:
             with self.ann.edit(self.record_id) as s:
                 fn(s)
@@ -35,14 +35,20 @@ class RecordCommand(QUndoCommand):
             self.on_error(str(e) if isinstance(e, MadpgError) else f"{type(e).__name__}: {e}")
             if not self._done_once:
                 self.setObsolete(True)  # QUndoStack.push drops it: nothing was changed
-            return
+            return False
         self._done_once = True
+        return True
 
     def redo(self) -> None:
         self._run(self._do)
 
     def undo(self) -> None:
         self._run(self._undo)
+
+    @property
+    def done(self) -> bool:
+        """Whether the first redo (the one ``QUndoStack.push`` runs) was applied."""
+        return self._done_once
 
     def _span_id(self, s, span: Span) -> int:  # noqa: ANN001 - Session
         sid = self.ann.span_id(s, self.record_id, span.start, span.end)
@@ -87,6 +93,35 @@ class ChangeLabel(RecordCommand):
         # restore the span exactly as it was (a model span gets its version and confidence back)
         repo.delete_span(s, self._span_id(s, self.span))
         repo.add_span(s, self.record_id, self.span)
+
+
+class AcceptPrelabel(ChangeLabel):
+    """The review loop's Enter: the model's span becomes the annotator's, same type. Undo shows the
+    pre-label highlighted again through ``show``, so the annotator can decide anew where they were."""
+
+    def __init__(self, ann: Annotation, record_id: int, span: Span, on_error: ErrorSink,
+                 show: Callable[[Span], None]) -> None:
+        super().__init__(ann, record_id, span, span.label, on_error)
+        self.setText(tr("Accept pre-label"))
+        self.reveal = show
+
+    def undo(self) -> None:
+        if self._run(self._undo):
+            self.reveal(self.span)
+
+
+class RejectPrelabel(DeleteSpan):
+    """The review loop's Backspace: the model's span is deleted; undo restores and highlights it."""
+
+    def __init__(self, ann: Annotation, record_id: int, span: Span, on_error: ErrorSink,
+                 show: Callable[[Span], None]) -> None:
+        super().__init__(ann, record_id, span, on_error)
+        self.setText(tr("Reject pre-label"))
+        self.reveal = show
+
+    def undo(self) -> None:
+        if self._run(self._undo):
+            self.reveal(self.span)
 
 
 class ReplaceSpans(RecordCommand):

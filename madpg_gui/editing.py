@@ -1,6 +1,7 @@
-"""Span editing at the desk: labelling a selection, changing a type, deleting, the context menu and
-BIO-tag edits. Every change is an undo command (commands.py); this class only turns intents from
-the text view, the palette and the tables into commands.
+"""Span editing at the desk: labelling a selection, changing a type, deleting, the context menu,
+BIO-tag edits and the keyboard review of pre-labels (Tab / Shift+Tab to the next / previous one,
+Enter accepts, Backspace rejects). Every change is an undo command (commands.py); this class only
+turns intents from the text view, the palette and the tables into commands.
 
 Composed into the main window and knowing it only as ``EditingHost`` (no import of main_window.py).
 """
@@ -10,14 +11,21 @@ from __future__ import annotations
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QPoint
-from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QMenu
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QLabel, QMenu, QStatusBar
 
-from madpg_core.domain import Span, bio_to_spans, spans_to_bio
+from madpg_core.domain import (
+    Record,
+    RecordStatus,
+    Span,
+    SpanSource,
+    bio_to_spans,
+    spans_to_bio,
+)
 from madpg_core.errors import MadpgError
 from madpg_gui import commands
 from madpg_gui.annotation import Annotation
-from madpg_gui.i18n import tr
+from madpg_gui.i18n import tr, trn, type_name
 from madpg_gui.widgets.tables import EntityTable
 from madpg_gui.widgets.text_view import SpanTextView
 
@@ -30,11 +38,37 @@ class EditingHost(Protocol):
 
     def message(self, text: str) -> None: ...
 
+    def statusBar(self) -> QStatusBar: ...  # noqa: N802
+
+
+def key_name(keys: str) -> str:
+    """A key as the menus write it on this platform (e.g. "Ctrl+Return")."""
+    return QKeySequence(keys).toString(QKeySequence.SequenceFormat.NativeText)
+
+
+ACCEPT_RECORD_KEYS = "Ctrl+Return"  # the main window's "Accept as reviewed and next"
+
+
+def review_keys_tip() -> str:
+    return tr("Review the pre-labels with the keyboard: Tab / Shift+Tab next / previous, Enter accepts, "
+              "Backspace rejects, 1–9 change the type; {key} accepts the record and opens the next"
+              ).format(key=key_name(ACCEPT_RECORD_KEYS))
+
 
 class SpanEditor(QObject):
     def __init__(self, window: EditingHost) -> None:
         super().__init__(window if isinstance(window, QObject) else None)
         self.w = window
+        # The review loop is wired here, not in the window: the text view's keys become editor
+        # intents, and the count of pre-labels left sits in the status bar beside the offset.
+        self.left_label = QLabel()
+        self.left_label.setToolTip(review_keys_tip())
+        window.statusBar().addPermanentWidget(self.left_label)
+        text = window.text
+        text.nextPrelabelRequested.connect(self.next_prelabel)
+        text.acceptRequested.connect(self.accept)
+        text.rejectRequested.connect(self.reject)
+        text.spansShown.connect(self._count_prelabels)
 
     def label_key(self, key: str) -> None:
         if self.w.ann is None:
@@ -116,14 +150,14 @@ class SpanEditor(QObject):
             self.select(span)
             sub = menu.addMenu(tr("Change type"))
             for t in self.w.ann.schema.types:
-                a = sub.addAction(t.name, lambda n=t.name: self.apply_label(n))
+                a = sub.addAction(type_name(t), lambda n=t.name: self.apply_label(n))
                 a.setCheckable(True)
                 a.setChecked(t.name == span.label)
             menu.addAction(tr("Delete entity"), self.delete_span)
         elif self.w.text.selection_range():
             sub = menu.addMenu(tr("Label as"))
             for t in self.w.ann.schema.types:
-                sub.addAction(t.name, lambda n=t.name: self.apply_label(n))
+                sub.addAction(type_name(t), lambda n=t.name: self.apply_label(n))
         else:
             menu.addAction(tr("Select characters to create an entity")).setEnabled(False)
         menu.exec(pos)
@@ -141,3 +175,122 @@ class SpanEditor(QObject):
         self.w.undo.push(commands.ReplaceSpans(self.w.ann, rec.id, rec.spans, new, self.w.message))
         if warnings:
             self.w.message("; ".join(warnings))
+
+    # ---------------------------------------------------------------- reviewing pre-labels
+
+    def add_menu_actions(self, menu: QMenu) -> list[QAction]:
+        """The review keys as menu entries. The keys show beside the text ("\\t") but are not
+        registered as shortcuts: as window shortcuts, Enter, Tab and Backspace would be taken from
+        every dialog, list and search field; the text view handles them itself."""
+        entries = [(tr("Next pre-label"), "Tab", lambda: self.next_prelabel(1)),
+                   (tr("Previous pre-label"), "Shift+Tab", lambda: self.next_prelabel(-1)),
+                   (tr("Accept pre-label"), "Return", self.accept),
+                   (tr("Reject pre-label"), "Backspace", self.reject)]
+        actions = []
+        for text, keys, slot in entries:
+            a = QAction(f"{text}\t{key_name(keys)}", menu)
+            a.setStatusTip(review_keys_tip())
+            a.triggered.connect(slot)
+            menu.addAction(a)
+            actions.append(a)
+        return actions
+
+    def prelabels(self) -> list[Span]:
+        """The shown record's pre-labels not yet reviewed (model spans), in text order."""
+        rec = self.w.ann.record if self.w.ann else None
+        return [sp for sp in rec.spans if sp.source == SpanSource.MODEL] if rec else []
+
+    def next_prelabel(self, step: int = 1) -> None:
+        """Highlight the next (step 1) or previous (-1) pre-label after the highlighted span, or after
+        the cursor; past the last one it wraps to the first (and back), saying so."""
+        if self.w.ann is None or self.w.ann.record is None:
+            return
+        todo = self.prelabels()
+        if not todo:
+            self._none_left()
+            return
+        cur = self.w.text.current_span
+        pos = cur.start if cur else self.w.text.cursor_offset()
+        if step > 0:  # with no highlight, a pre-label starting at the cursor is the next one
+            ahead = [sp for sp in todo if sp.start > pos or (cur is None and sp.start == pos)]
+            target, wrapped = (ahead[0], False) if ahead else (todo[0], True)
+        else:
+            behind = [sp for sp in todo if sp.start < pos]
+            target, wrapped = (behind[-1], False) if behind else (todo[-1], True)
+        self.select(target)
+        if len(todo) == 1 and target == cur:
+            self.w.message(tr("This is the only pre-label left"))
+        elif wrapped:
+            self.w.message(tr("Back to the first pre-label") if step > 0 else tr("Back to the last pre-label"))
+        else:
+            self.w.message(self._describe(target))
+
+    def accept(self) -> None:
+        """Enter: the highlighted pre-label becomes the annotator's (same type), then the next one is
+        highlighted. With no pre-label highlighted (none yet, or one whose type a digit key just
+        corrected), Enter goes on to the next pre-label."""
+        ann = self.w.ann
+        if ann is None or ann.record is None:
+            return
+        span = self.w.text.current_span
+        if span is None or span.source != SpanSource.MODEL:
+            self.next_prelabel(1)
+            return
+        if self._push(commands.AcceptPrelabel(ann, ann.record_id, span, self.w.message, self._show)):
+            self._after_review(span.start)
+
+    def reject(self) -> None:
+        """Backspace: the highlighted pre-label is deleted and the next one highlighted; on anything
+        else Backspace deletes as Delete does."""
+        ann = self.w.ann
+        if ann is None or ann.record is None:
+            return
+        span = self.w.text.current_span
+        if span is None or span.source != SpanSource.MODEL:
+            self.delete_span()
+            return
+        if self._push(commands.RejectPrelabel(ann, ann.record_id, span, self.w.message, self._show)):
+            self._after_review(span.start)
+
+    def _push(self, cmd: commands.RecordCommand) -> bool:
+        """Push ``cmd``; False when it was refused, so that the refusal's message stays on screen
+        instead of being replaced by the next step's. (The stack drops a refused command; its
+        Python side still tells whether it ran.)"""
+        self.w.undo.push(cmd)
+        return cmd.done
+
+    def _after_review(self, pos: int) -> None:
+        todo = self.prelabels()
+        if not todo:
+            self.select(None)
+            self._none_left()
+            return
+        target = next((sp for sp in todo if sp.start > pos), todo[0])
+        self.select(target)
+        self.w.message(self._describe(target))
+
+    def _describe(self, span: Span) -> str:
+        """The highlighted pre-label in the status bar (the count left sits beside it already)."""
+        text = f"{type_name(span.label, self.w.ann.schema)} «{span.text_in(self.w.ann.record.text)}»"
+        if span.confidence is not None:
+            text += " · " + tr("model confidence {c}").format(c=f"{span.confidence:.2f}")
+        return text
+
+    def _none_left(self) -> None:
+        self.w.message(tr("No pre-labels left in this record; {key} accepts it and opens the next")
+                       .format(key=key_name(ACCEPT_RECORD_KEYS)))
+
+    def _show(self, span: Span) -> None:
+        """Undo of an accept or reject: highlight the pre-label it brought back."""
+        ann = self.w.ann
+        if ann is not None and ann.record is not None:
+            self.select(ann.span_exactly(span.start, span.end))
+
+    def _count_prelabels(self, record: Record | None) -> None:
+        n = sum(sp.source == SpanSource.MODEL for sp in record.spans) if record else 0
+        if n:
+            self.left_label.setText(trn("{n} pre-label left", "{n} pre-labels left", n))
+        elif record is not None and record.status == RecordStatus.PRELABELLED:
+            self.left_label.setText(tr("No pre-labels left"))
+        else:
+            self.left_label.setText("")

@@ -1,4 +1,5 @@
-"""The record list: status marks, search and status filter, progress count (reviewed / total).
+"""The record list: status marks, search and status filter, progress count (reviewed / total), and
+the model confidence that "least confident first" sorts by, in a column of its own.
 
 Records in the project's check set carry a mark of their own: they are never trained on, and every
 model version is scored on them, so an annotator should know which ones they are.
@@ -7,26 +8,51 @@ model version is scored on them, so an annotator should know which ones they are
 from __future__ import annotations
 
 from PySide6.QtCore import (
-    QAbstractListModel,
+    QAbstractTableModel,
     QItemSelectionModel,
     QModelIndex,
     QPersistentModelIndex,
+    QRect,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from madpg_core import check_set
 from madpg_core.domain import RecordStatus
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_gui.i18n import tr
-from madpg_gui.widgets.colors import STATUS_COLORS, STATUS_MARKS, swatch
+from madpg_gui.widgets.colors import STATUS_COLORS, STATUS_MARKS, swatch, tint
 
 Index = QModelIndex | QPersistentModelIndex
 CHECK_MARK = "◇"
 CHECK_FILTER = "check"  # the status filter's entry for the check set (not a RecordStatus)
+CONFIDENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # float | None: the value the confidence column shows
+CONFIDENCE_COLUMN = 1
+BAR_COLOR = "#0072B2"
+
+
+def confidence_tip() -> str:
+    return tr("Model confidence: the probability of the record's least confident character when the model "
+              "pre-labelled it (for records pre-labelled before that was kept, of its least confident "
+              "pre-label). \"Least confident first\" sorts by it. Empty: never pre-labelled.")
 
 
 def check_set_tip() -> str:
@@ -38,11 +64,14 @@ def status_text(st: RecordStatus) -> str:
             RecordStatus.REVIEWED: tr("reviewed")}[st]
 
 
-class RecordListModel(QAbstractListModel):
+class RecordListModel(QAbstractTableModel):
+    """One row per record: the record (status, name, preview) and its model confidence."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[repo.RecordSummary] = []
         self.check: set[int] = set()
+        self.headers = [tr("Record"), tr("Confidence")]
 
     def set_rows(self, rows: list[repo.RecordSummary], check: set[int] | None = None) -> None:
         self.beginResetModel()
@@ -50,13 +79,32 @@ class RecordListModel(QAbstractListModel):
         self.check = check or set()
         self.endResetModel()
 
+    def index(self, row: int, column: int = 0, parent: Index = QModelIndex()) -> QModelIndex:
+        return super().index(row, column, parent)  # column 0 by default, as a list model had it
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else 2
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:  # noqa: N802
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.headers[section]
+        if role == Qt.ItemDataRole.ToolTipRole and section == CONFIDENCE_COLUMN:
+            return confidence_tip()
+        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
-        r = self.rows[index.row()]
+        r, col = self.rows[index.row()], index.column()
+        if role == Qt.ItemDataRole.UserRole:
+            return r.id  # on every column: the current index may sit on the confidence cell
+        if col == CONFIDENCE_COLUMN:
+            return self._confidence_data(r, role)
         if role == Qt.ItemDataRole.DisplayRole:
             name = r.name or f"#{r.id}"
             mark = f" {CHECK_MARK}" if r.id in self.check else ""
@@ -64,20 +112,57 @@ class RecordListModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return swatch(STATUS_COLORS[r.status], 12, True)
         if role == Qt.ItemDataRole.ToolTipRole:
-            tip = f"{status_text(r.status)} · {r.n_spans} {tr('entities')}"
-            if r.confidence is not None:
-                tip += " · " + tr("model confidence {c}").format(c=f"{r.confidence:.2f}")
-            if r.min_confidence is not None:
-                tip += " · " + tr("least confident model entity {c}").format(c=f"{r.min_confidence:.2f}")
-            if r.id in self.check:
-                tip += "\n" + CHECK_MARK + " " + check_set_tip()
-            return tip
-        if role == Qt.ItemDataRole.UserRole:
-            return r.id
+            return self._tip(r)
         return None
+
+    def _confidence_data(self, r: repo.RecordSummary, role: int) -> object:
+        conf = r.order_confidence
+        if role == CONFIDENCE_ROLE:
+            return conf
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "" if conf is None else f"{conf:.2f}"  # empty, not 0: no model has looked at it
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tip(r) + "\n\n" + confidence_tip()
+        return None
+
+    def _tip(self, r: repo.RecordSummary) -> str:
+        tip = f"{status_text(r.status)} · {r.n_spans} {tr('entities')}"
+        if r.confidence is not None:
+            tip += " · " + tr("model confidence {c}").format(c=f"{r.confidence:.2f}")
+        if r.min_confidence is not None:
+            tip += " · " + tr("least confident model entity {c}").format(c=f"{r.min_confidence:.2f}")
+        if r.id in self.check:
+            tip += "\n" + CHECK_MARK + " " + check_set_tip()
+        return tip
 
     def row_of(self, record_id: int) -> int:
         return next((i for i, r in enumerate(self.rows) if r.id == record_id), -1)
+
+
+class ConfidenceBar(QStyledItemDelegate):
+    """The confidence as a bar behind its number, drawn between the row's background (selection
+    included) and the text, so that it shows on the current row too."""
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text, opt.text = opt.text, ""
+        style = opt.widget.style() if opt.widget is not None else QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        conf = index.data(CONFIDENCE_ROLE)
+        if conf is not None:
+            r = opt.rect.adjusted(2, 3, -2, -3)
+            width = round(r.width() * min(max(float(conf), 0.0), 1.0))
+            bar = QColor(255, 255, 255, 90) if selected else tint(BAR_COLOR, 70)
+            painter.fillRect(QRect(r.left(), r.top(), width, r.height()), bar)
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.save()
+        painter.setPen(opt.palette.color(role))
+        painter.drawText(opt.rect.adjusted(3, 0, -4, 0), int(opt.displayAlignment), text)
+        painter.restore()
 
 
 class RecordList(QWidget):
@@ -99,14 +184,27 @@ class RecordList(QWidget):
         self.order.addItem(tr("Least confident first"), "uncertainty")
         # The view is parented before its model, so Qt destroys it first: a model that died before its
         # view (e.g. Python's garbage collector freeing it) made the view report a dangling index.
-        self.view = QListView(self)
-        self.view.setUniformItemSizes(True)  # fast on thousands of records
+        self.view = QTreeView(self)  # a list with columns: a header can name and explain the confidence
+        self.view.setRootIsDecorated(False)
+        self.view.setItemsExpandable(False)
+        self.view.setUniformRowHeights(True)  # fast on thousands of records
+        self.view.setAllColumnsShowFocus(True)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.view.setAlternatingRowColors(True)
-        self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)  # Model ▸ Pre-label selected
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # Model ▸ Pre-label selected
         self.model = RecordListModel(self)
         self.view.setModel(self.model)
+        self.view.setItemDelegateForColumn(CONFIDENCE_COLUMN, ConfidenceBar(self.view))
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionsMovable(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        # fixed, not ResizeToContents: that measures every row, slow on 10,000 records
+        header.setSectionResizeMode(CONFIDENCE_COLUMN, QHeaderView.ResizeMode.Fixed)
+        fm = header.fontMetrics()
+        header.resizeSection(CONFIDENCE_COLUMN, max(fm.horizontalAdvance(self.model.headers[1]),
+                                                    fm.horizontalAdvance("0.00")) + 18)
         self.progress = QLabel()
         row = QHBoxLayout()
         row.addWidget(self.status)

@@ -10,8 +10,19 @@ from __future__ import annotations
 import bisect
 from itertools import accumulate
 
-from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QContextMenuEvent, QFont, QKeyEvent, QMouseEvent, QTextCharFormat, QTextCursor
+from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QFont,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QTextCharFormat,
+    QTextCursor,
+)
 from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
 
 from madpg_core.domain import LabelSchema, Record, Span, SpanSource
@@ -26,6 +37,11 @@ class SpanTextView(QPlainTextEdit):
     spanClicked = Signal(object)  # Span
     contextRequested = Signal(object, QPoint)  # Span | None, global position
     cursorMoved = Signal(int)  # Python offset of the cursor
+    # the review loop of pre-labels (editing.py): Tab / Shift+Tab, Enter, Backspace
+    nextPrelabelRequested = Signal(int)  # +1 next, -1 previous
+    acceptRequested = Signal()
+    rejectRequested = Signal()
+    spansShown = Signal(object)  # Record | None: after a record or its new spans are drawn
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +80,7 @@ class SpanTextView(QPlainTextEdit):
             self._qpos = None
         self.setPlainText(text.replace("\r", " "))
         self._paint_spans()
+        self.spansShown.emit(record)
 
     def set_spans(self, record: Record) -> None:
         """Same text, new spans: only the highlights change (no relayout)."""
@@ -71,6 +88,7 @@ class SpanTextView(QPlainTextEdit):
         if self._current is not None and self._current not in record.spans:
             self._current = None
         self._paint_spans()
+        self.spansShown.emit(record)
 
     # ---------------------------------------------------------------- offsets
 
@@ -105,6 +123,9 @@ class SpanTextView(QPlainTextEdit):
         self._current = span
         if span is not None:
             c = self.textCursor()
+            c.setPosition(self.to_qt(span.start))  # first its start, so a span over a line break shows whole
+            self.setTextCursor(c)
+            self.ensureCursorVisible()
             c.setPosition(self.to_qt(span.end))
             self.setTextCursor(c)
             self.ensureCursorVisible()
@@ -148,16 +169,74 @@ class SpanTextView(QPlainTextEdit):
                 sel.format = self._format(sp.label, sp.source == SpanSource.MODEL, sp == self._current)
                 sels.append(sel)
         self.setExtraSelections(sels)
+        self.viewport().update()  # the current span's frame (paintEvent) reaches past its highlight
+
+    def paintEvent(self, e: QPaintEvent) -> None:  # noqa: N802
+        super().paintEvent(e)
+        if self._current is None or self.record is None:
+            return
+        # A frame around the current span: in the review loop it is the pre-label that Enter or
+        # Backspace acts on, and a stronger tint alone did not stand out among its neighbours.
+        painter = QPainter(self.viewport())
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(self._frame_color(self._current.label), 2))
+        for rect in self._line_rects(self._current):
+            if rect.intersects(e.rect()):
+                painter.drawRoundedRect(rect.adjusted(-1, 0, 1, 0), 3, 3)
+        painter.end()
+
+    def _frame_color(self, label: str) -> QColor:
+        try:
+            return QColor(self.schema.get(label).color).darker(160)
+        except Exception:
+            return QColor("#444444")
+
+    def _line_rects(self, span: Span) -> list[QRect]:
+        """The span's box on each visual line it covers, in viewport coordinates."""
+        c = QTextCursor(self.document())
+        rects: list[QRect] = []
+        for q in range(self.to_qt(span.start), self.to_qt(span.end)):
+            c.setPosition(q)
+            left = self.cursorRect(c)
+            c.setPosition(q + 1)
+            right = self.cursorRect(c)
+            if right.top() != left.top():  # the next character wrapped: this one ends its line
+                width = self.fontMetrics().horizontalAdvance(self.document().characterAt(q))
+                right = QRect(left.left() + width, left.top(), 0, left.height())
+            box = QRect(left.left(), left.top(), max(right.left() - left.left(), 1), left.height())
+            if rects and rects[-1].top() == box.top():
+                rects[-1] = rects[-1].united(box)
+            else:
+                rects.append(box)
+        return rects
 
     # ---------------------------------------------------------------- input
 
+    def event(self, e: QEvent) -> bool:
+        # Tab and Shift+Tab walk the pre-labels while a record is shown: QWidget.event would move
+        # the focus out of the pane before keyPressEvent ever saw them.
+        if e.type() == QEvent.Type.KeyPress and self.record is not None:
+            mods = e.modifiers() & ~(Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier)
+            if e.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and mods == Qt.KeyboardModifier.NoModifier:
+                back = e.key() == Qt.Key.Key_Backtab or bool(e.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                self.nextPrelabelRequested.emit(-1 if back else 1)
+                return True
+        return super().event(e)
+
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         mods = e.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        if e.key() in DIGITS and mods == Qt.KeyboardModifier.NoModifier:
+        bare = mods == Qt.KeyboardModifier.NoModifier
+        if e.key() in DIGITS and bare:
             self.labelKeyPressed.emit(DIGITS[e.key()])
             return
-        if e.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and mods == Qt.KeyboardModifier.NoModifier:
+        if e.key() == Qt.Key.Key_Delete and bare:
             self.deleteRequested.emit()
+            return
+        if e.key() == Qt.Key.Key_Backspace and bare:  # rejects a highlighted pre-label, else deletes
+            self.rejectRequested.emit()
+            return
+        if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and bare:  # Ctrl+Enter stays the window's
+            self.acceptRequested.emit()
             return
         if e.text() and e.text().isprintable() and mods in (Qt.KeyboardModifier.NoModifier,
                                                               Qt.KeyboardModifier.ShiftModifier):
