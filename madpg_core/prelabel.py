@@ -63,14 +63,17 @@ def unreviewed_ids(project: Project) -> list[int]:
 
 def prelabel(project: Project, record_ids: Sequence[int], predictor: SpanPredictor, model_version: str, *,
              on_progress: Callable[[int, int], None] | None = None,
-             stop: threading.Event | None = None) -> PrelabelReport:
+             stop: threading.Event | None = None, report: PrelabelReport | None = None) -> PrelabelReport:
     """Label ``record_ids`` with ``predictor``; on stop, save the records finished and raise Cancelled.
+
+    ``report`` (a new one when None) is filled in as batches are saved and returned; pass one to
+    know what was saved when Cancelled is raised.
 
     A predictor whose ``predict_with_confidence``/``predict`` takes ``stop`` gets it, and stops
     within a batch; one that raises ``PredictionCancelled`` (``inference.predictor``) has the
     records it finished saved too. Other predictors are stopped between batches of ``BATCH``.
     """
-    report = PrelabelReport()
+    report = report if report is not None else PrelabelReport()
     total = len(record_ids)
 
     def cancelled() -> Cancelled:
