@@ -158,6 +158,8 @@ class MainWindow(QMainWindow):
         self.add_action(r, tr("Next record"), lambda: self.step(1), [K("Ctrl+PgDown"), K("Alt+Right")])
         self.add_action(r, tr("Previous record"), lambda: self.step(-1), [K("Ctrl+PgUp"), K("Alt+Left")])
         self.add_action(r, tr("Mark as not reviewed"), lambda: self.set_status(RecordStatus.NEW))
+        r.addSeparator()
+        self._project_actions += self.editor.add_menu_actions(r)  # the review loop's keys, named
         m["view"] = v = self.menuBar().addMenu(tr("&View"))
         self.add_action(v, tr("Zoom in"), lambda: self.images.zoom(1.25), [K("Ctrl+="), K("Ctrl++")], False)
         self.add_action(v, tr("Zoom out"), lambda: self.images.zoom(0.8), K("Ctrl+-"), False)
@@ -263,7 +265,7 @@ class MainWindow(QMainWindow):
         self.text.set_record(record)
         self.entities.set_record(record, schema)
         self.bio.set_record(record, schema)
-        self.images.set_images(record.images if record else [])
+        self.images.set_images(record.images if record else [], record.image_names if record else ())
         if record is not None:
             self.records.select(record.id)
         self._update_header()
@@ -279,6 +281,7 @@ class MainWindow(QMainWindow):
     def _schema_changed(self, schema: LabelSchema) -> None:
         self.palette_.set_schema(schema)
         self.text.set_schema(schema)
+        self.model_loop.panel.set_schema(schema)  # per-type scores under the types' display names
 
     def _update_header(self) -> None:
         rec = self.ann.record if self.ann else None
@@ -359,7 +362,8 @@ class MainWindow(QMainWindow):
 
     def import_records(self) -> None:
         dlg = ImportDialog(self.project, self)
-        dlg.done.connect(lambda _r: self.records.refresh())
+        # then parse the new records ahead in the pre-label process, so pre-labelling finds them cached
+        dlg.done.connect(lambda _r: (self.records.refresh(), self.model_loop.warm_parse(None)))
         dlg.exec()
         if self.ann and self.ann.record is None and self.records.ids():
             self.show_record(self.records.ids()[0])

@@ -162,7 +162,7 @@ class TrainingProcess(QObject):
         if not isinstance(event, dict):
             return
         kind = event.get("event")
-        if kind == "progress":
+        if kind in ("progress", "plan"):  # the plan: the child has started and read the project
             self.progress.emit(event)
         elif kind in ("finished", "cancelled", "failed"):
             self._outcome = event

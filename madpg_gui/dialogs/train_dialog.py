@@ -12,7 +12,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -40,7 +40,7 @@ from madpg_core.model.config import PAPER_NAMES, PRESETS, ModelConfig
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_gui.dialogs.replay_box import ReplayBox
-from madpg_gui.i18n import tr
+from madpg_gui.i18n import tr, trn
 from madpg_gui.training_process import (
     TrainingProcess,
     TrainOptions,
@@ -78,18 +78,49 @@ def duration(seconds: float) -> str:
 
 def plan_text(plan: retrain.Plan) -> str:
     """The plan in the user's language (the core's ``Plan.summary()`` says the same in English)."""
-    replay = tr(" plus {n} replay records").format(n=plan.n_replay) if plan.n_replay else ""
+    replay = trn(" plus {n} replay record", " plus {n} replay records", plan.n_replay) if plan.n_replay else ""
     if plan.mode == "warm":
-        what = tr("Fine-tune v{v} ({p}) on {n} reviewed records{replay}; score it on {c} check records, "
-                  "never trained on.")
+        what = tr("Fine-tune v{v} ({p}) on {records}{replay}; score it on {check}, never trained on.")
     else:
-        what = tr("Train {p} from scratch on {n} reviewed records{replay}; score it on {c} check records, "
-                  "never trained on.")
-    what = what.format(v=plan.base_version, p=plan.preset, n=plan.n_train, replay=replay, c=plan.n_check)
-    when = tr("At most {e} epochs, {t}").format(e=plan.epochs, t=duration(plan.estimate_s))
+        what = tr("Train {p} from scratch on {records}{replay}; score it on {check}, never trained on.")
+    what = what.format(v=plan.base_version, p=plan.preset, replay=replay,
+                       records=trn("{n} reviewed record", "{n} reviewed records", plan.n_train),
+                       check=trn("{n} check record", "{n} check records", plan.n_check))
+    when = trn("At most {n} epoch, {t}", "At most {n} epochs, {t}", plan.epochs, t=duration(plan.estimate_s))
     if plan.budget_s:
         when += " " + tr("(budget {b} min)").format(b=f"{plan.budget_s / 60:g}")
     return f"{what}\n{when}."
+
+
+def plan_warnings(plan: retrain.Plan, warm_asked: bool, active_preset: str | None) -> list[str]:
+    """The plan's warnings in the user's language, from its numbers (the core's ``Plan.warnings``
+    say the same in English)."""
+    out = []
+    if not plan.check_meaningful:
+        out.append(trn("The check set ({n} record) is too small to tell whether a new version is better. Review "
+                       "at least {k} records; until then, do not make the new version active without looking at it.",
+                       "The check set ({n} records) is too small to tell whether a new version is better. Review "
+                       "at least {k} records; until then, do not make the new version active without looking at it.",
+                       plan.n_check, k=retrain.MIN_FOR_CHECK))
+    if warm_asked and plan.mode == "scratch" and active_preset:
+        out.append(tr("Preset {p} differs from the active version's ({a}): this run trains from scratch.")
+                   .format(p=plan.preset, a=active_preset))
+    if plan.n_train < retrain.MIN_REVIEWED:
+        out.append(tr("Training needs at least {k} reviewed records outside the check set.")
+                   .format(k=retrain.MIN_REVIEWED))
+    return out
+
+
+def preset_text(name: str) -> str:
+    """A preset as the list shows it: its identifier (as the command line and the versions panel name
+    it) and the paper's name for the model, with the words in it translated."""
+    paper = {"madpg-lite": tr("MADPG, sized for a CPU"), "madpg-tiny": tr("MADPG, sized for tests")}.get(name)
+    if paper is None:
+        paper = PAPER_NAMES.get(name, "")
+        if paper.startswith("w/o "):  # an ablation of the paper's table: MADPG without some parts
+            parts = paper[4:].replace("Gating", tr("gating")).replace(" & ", tr(" and "))
+            paper = tr("MADPG without {parts}").format(parts=parts)
+    return f"{name}  ({paper})" if paper else name
 
 
 class TrainDialog(QDialog):
@@ -149,7 +180,12 @@ class TrainDialog(QDialog):
         self.bar.setRange(0, 1)
         self.bar.setValue(0)
         self.state = QLabel(wordWrap=True)
-        self.history = QLabel(wordWrap=True)
+        self.history = QLabel(wordWrap=True, alignment=Qt.AlignmentFlag.AlignTop)
+        # Room for two state lines and six epoch lines from the start: a label that grew with
+        # each epoch pushed the buttons down under the pointer, and a click on Cancel missed.
+        lines = self.fontMetrics().lineSpacing()
+        self.state.setMinimumHeight(2 * lines + 4)
+        self.history.setFixedHeight(6 * lines + 4)
         self.buttons = QDialogButtonBox()
         self.go = self.buttons.addButton(tr("Train"), QDialogButtonBox.ButtonRole.AcceptRole)
         self.stop = self.buttons.addButton(tr("Cancel training"), QDialogButtonBox.ButtonRole.ActionRole)
@@ -210,8 +246,7 @@ class TrainDialog(QDialog):
         self.preset.clear()
         for name in names:
             if name in PRESETS and (has_pretrained or not needs_pretrained(name) or name == self.active_preset):
-                paper = PAPER_NAMES.get(name, "")
-                self.preset.addItem(f"{name}  ({paper})" if paper else name, name)
+                self.preset.addItem(preset_text(name), name)
         i = self.preset.findData(keep)
         self.preset.setCurrentIndex(max(i, 0))
         self.preset.blockSignals(False)
@@ -303,7 +338,7 @@ class TrainDialog(QDialog):
             self.check_note.setText("")
         else:
             self.plan_label.setText(plan_text(plan))
-            self.plan_warnings.setText("\n".join(plan.warnings))
+            self.plan_warnings.setText("\n".join(plan_warnings(plan, self.warm.isChecked(), self.active_preset)))
             self._check_set_default(plan)
         self._enable_go()
 
@@ -313,9 +348,12 @@ class TrainDialog(QDialog):
             default = "if-better"
         else:
             self.check_note.setText(
-                tr("Only {n} reviewed records (fewer than {k}): the check set is too small to tell a better model "
-                   "from noise, so the new version is not made active by default. Compare it in the versions "
-                   "panel and activate it by hand if you like.").format(n=plan.n_reviewed, k=retrain.MIN_FOR_CHECK))
+                trn("Only {n} reviewed record (fewer than {k}): the check set is too small to tell a better model "
+                    "from noise, so the new version is not made active by default. Compare it in the versions "
+                    "panel and activate it by hand if you like.",
+                    "Only {n} reviewed records (fewer than {k}): the check set is too small to tell a better model "
+                    "from noise, so the new version is not made active by default. Compare it in the versions "
+                    "panel and activate it by hand if you like.", plan.n_reviewed, k=retrain.MIN_FOR_CHECK))
             default = "never"
         if not self._activation_chosen:
             self.activation.blockSignals(True)
@@ -358,9 +396,11 @@ class TrainDialog(QDialog):
     def _started(self) -> None:
         self._set_running(True)
         self.bar.setRange(0, 0)  # busy while the child loads and prepares the data
-        self.state.setText(tr("Starting…"))
+        self.state.setText(tr("Starting the training process…"))
 
     def _progress(self, ev: dict) -> None:
+        if self._preparing(ev):
+            return
         total, step = int(ev.get("total_steps") or 0), int(ev.get("step") or 0)
         if total > 0:
             self.bar.setRange(0, total)
@@ -374,12 +414,28 @@ class TrainDialog(QDialog):
         left = time_left(ev.get("seconds_left"))
         if left:
             parts.append(left)
-        if total == 0 and ev.get("message"):
-            parts.append(str(ev["message"]))
         self.state.setText("  ·  ".join(parts))
         if isinstance(f1, (int, float)):
             line = tr("epoch {e}: dev F1 {f}").format(e=ev.get("epoch", 0), f=f"{100 * f1:.1f}")
             self.history.setText("\n".join([*filter(None, self.history.text().split("\n")), line][-6:]))
+
+    def _preparing(self, ev: dict) -> bool:
+        """The phases before the first step, each named, so the dialog never sits on "Starting…"
+        while the child reads the records, builds the model and parses the texts (issue 20)."""
+        if ev.get("event") == "plan":
+            self.state.setText(tr("Reading the reviewed records and building the model…"))
+            return True
+        if int(ev.get("total_steps") or 0) > 0:
+            return False
+        parsed, to_parse = int(ev.get("parsed") or 0), int(ev.get("to_parse") or 0)
+        if to_parse > 0:
+            self.bar.setRange(0, to_parse)
+            self.bar.setValue(parsed)
+            self.state.setText(trn("Preparing the data: parsed {done} of {n} text", "Preparing the data: "
+                                   "parsed {done} of {n} texts", to_parse, done=parsed))
+        else:
+            self.state.setText(tr("Preparing the data…"))
+        return True
 
     def _finished(self, ev: dict) -> None:
         text = tr("Version {v} is ready").format(v=ev.get("version"))

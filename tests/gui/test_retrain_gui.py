@@ -233,3 +233,29 @@ print("torch" in sys.modules)
     out = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.stdout.strip() == "False", out.stdout + out.stderr
+
+
+def test_the_dialog_names_each_phase_before_the_first_step_and_its_buttons_stay_put(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    """Issue 20: "Starting…" sat there for 20 s, and the Cancel button moved down as epoch lines
+    were added, so a click missed it."""
+    with Project.open(_project(tmp_path / "p", reviewed=12)) as p:
+        dlg = _dialog(qtbot, p)
+        dlg.show()
+        dlg._started()
+        assert dlg.state.text() == "Starting the training process…"
+        dlg._progress({"event": "plan", "summary": "…"})
+        assert dlg.state.text().startswith("Reading the reviewed records")
+        dlg._progress({"event": "progress", "epoch": 0, "step": 0, "total_steps": 0, "message": "preparing data"})
+        assert dlg.state.text() == "Preparing the data…"
+        dlg._progress({"event": "progress", "epoch": 0, "step": 0, "total_steps": 0, "parsed": 32, "to_parse": 914})
+        assert dlg.state.text() == "Preparing the data: parsed 32 of 914 texts"
+        assert (dlg.bar.value(), dlg.bar.maximum()) == (32, 914)
+        qtbot.wait(10)
+        where = dlg.stop.mapTo(dlg, dlg.stop.rect().topLeft())
+        for e in range(1, 12):
+            dlg._progress({"event": "progress", "epoch": e, "step": e * 10, "total_steps": 200, "loss": 1.0 / e,
+                           "dev_f1": 0.05 * e, "seconds_left": 100 - e})
+            qtbot.wait(1)
+            assert dlg.stop.mapTo(dlg, dlg.stop.rect().topLeft()) == where, f"Cancel moved after epoch {e}"
+        assert dlg.history.text().count("\n") == 5  # the last six epochs
+        assert dlg.state.text().startswith("epoch 11")
