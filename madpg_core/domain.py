@@ -46,8 +46,13 @@ class EntityType:
     # What the user reads, per UI language: (("zh_CN", "疾病"),), sorted by language. A language
     # without one shows a built-in name (BUILTIN_DISPLAY_NAMES) or the identifier.
     display_names: tuple[tuple[str, str], ...] = ()
+    # How its spans are drawn besides their colour (TEXT_STYLES): a second cue that does not rest on
+    # hue, for a colour-blind annotator or two types whose colours look alike on a given screen.
+    style: str = "fill"
 
     def __post_init__(self) -> None:
+        if self.style not in TEXT_STYLES:
+            raise MadpgError(f"unknown text style {self.style!r} for {self.name!r}; one of {', '.join(TEXT_STYLES)}")
         cleaned = {}
         for language, text in self.display_names:
             if text and text.strip():
@@ -63,6 +68,11 @@ class EntityType:
         names = dict(self.display_names)
         names[language] = text
         return replace(self, display_names=tuple(names.items()))
+
+
+# Ways to draw a type's spans in the text, all with the type's colour: a tinted background (the
+# default), a thick underline without fill, bold text in a dark shade, or a frame.
+TEXT_STYLES = ("fill", "underline", "bold", "frame")
 
 
 # Built-in display names for the type names a project usually has: the paper's five types (its

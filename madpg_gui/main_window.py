@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self.project: Project | None = None
         self.ann: Annotation | None = None
         self.undo = QUndoStack(self)
+        self.undo.indexChanged.connect(lambda _i: self.statusBar().clearMessage())  # an edit: the next action
         self.setWindowTitle("MADPG Annotator")
         self.setDockNestingEnabled(True)
         self._build_central()
@@ -102,7 +103,7 @@ class MainWindow(QMainWindow):
         self.entities = EntityTable()
         self.bio = BioTable()
         self.records.recordChosen.connect(self.show_record)
-        self.images.message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+        self.images.message.connect(self.message)
         self.entities.spanActivated.connect(self.editor.span_from_table)
         self.bio.charActivated.connect(lambda i: self.text.select_range(i, i))
         self.bio.model_.tagEdited.connect(self.editor.tag_edited)
@@ -255,10 +256,11 @@ class MainWindow(QMainWindow):
     def show_record(self, record_id: int | None) -> None:
         if self.ann is None:
             return
+        self.statusBar().clearMessage()  # the last action's line: this is the next action
         try:
             self.ann.load(record_id)
         except MadpgError as e:
-            self.statusBar().showMessage(str(e), 8000)
+            self.message(str(e))
 
     def _record_loaded(self, record: object) -> None:
         schema = self.ann.schema if self.ann else LabelSchema(())
@@ -300,7 +302,10 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- editing
 
     def message(self, text: str) -> None:
-        self.statusBar().showMessage(text, 8000)
+        """Say what an action did or why it was refused. The line stays until the user's next
+        action (an edit, an undo, another record) clears it: a line gone after a few seconds was
+        missed by anyone looking at the text (issue 20)."""
+        self.statusBar().showMessage(text)
 
     # ---------------------------------------------------------------- review flow
 

@@ -36,6 +36,7 @@ class EntityTypeRow(Base):
     # {"zh_CN": "疾病"}: what the UI shows per language; NULL in projects made before (revision 0004),
     # which then show the built-in names (domain.display_name). JSON: a language more is no migration.
     display_names: Mapped[dict | None] = mapped_column(JSON)
+    style: Mapped[str | None] = mapped_column(String(16))  # domain.TEXT_STYLES; NULL before 0005: "fill"
 
 
 class RecordRow(Base):

@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from madpg_core.domain import EntityType, LabelSchema, Record, RecordStatus, Span, SpanSource, check_spans
+from madpg_core.domain import (
+    TEXT_STYLES,
+    EntityType,
+    LabelSchema,
+    Record,
+    RecordStatus,
+    Span,
+    SpanSource,
+    check_spans,
+)
 from madpg_core.errors import MadpgError
 from madpg_core.storage.orm import (
     EntityTypeRow,
@@ -29,7 +38,8 @@ from madpg_core.storage.orm import (
 
 def get_schema(s: Session) -> LabelSchema:
     rows = s.scalars(select(EntityTypeRow).order_by(EntityTypeRow.position, EntityTypeRow.id)).all()
-    return LabelSchema(tuple(EntityType(r.name, r.color, r.key, tuple((r.display_names or {}).items()))
+    return LabelSchema(tuple(EntityType(r.name, r.color, r.key, tuple((r.display_names or {}).items()),
+                                        r.style if r.style in TEXT_STYLES else "fill")  # unknown: as before
                              for r in rows))
 
 
@@ -72,6 +82,7 @@ def set_schema(s: Session, schema: LabelSchema, *, renames: dict[str, str] | Non
             s.add(row)
         row.color, row.key, row.position = t.color, t.key, i
         row.display_names = dict(t.display_names) or None  # a new dict: JSON columns track assignment only
+        row.style = t.style
     s.flush()
 
 

@@ -28,7 +28,12 @@ from madpg_gui.i18n import tr, type_name
 
 KEYS = ["", *[str(i) for i in range(1, 10)]]
 ZH = "zh_CN"  # the display-name language edited here: the users are Chinese clinicians
-COL_NAME, COL_ZH, COL_COLOR, COL_KEY, COL_USED = range(5)
+COL_NAME, COL_ZH, COL_COLOR, COL_STYLE, COL_KEY, COL_USED = range(6)
+
+
+def style_names() -> dict[str, str]:
+    """The text styles (domain.TEXT_STYLES) as the user reads them."""
+    return {"fill": tr("Background"), "underline": tr("Underline"), "bold": tr("Bold text"), "frame": tr("Frame")}
 
 
 class SchemaEditor(QDialog):
@@ -39,9 +44,12 @@ class SchemaEditor(QDialog):
         self.setWindowTitle(tr("Label schema"))
         self.usage = usage
         self.original = schema
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels([tr("Identifier"), tr("Chinese name"), tr("Colour"), tr("Key"),
-                                              tr("Entities")])
+        self.table = QTableWidget(0, 6)
+        self.table.setHorizontalHeaderLabels([tr("Identifier"), tr("Chinese name"), tr("Colour"), tr("Style"),
+                                              tr("Key"), tr("Entities")])
+        self.table.horizontalHeaderItem(COL_STYLE).setToolTip(
+            tr("How the type's entities are drawn besides their colour: a second cue for types whose "
+               "colours are hard to tell apart."))
         self.table.horizontalHeaderItem(COL_NAME).setToolTip(
             tr("Used in BIO tags, exported files and the model; renaming a type keeps its entities."))
         self.table.horizontalHeaderItem(COL_ZH).setToolTip(
@@ -67,7 +75,7 @@ class SchemaEditor(QDialog):
         lay.addLayout(row)
         lay.addWidget(self.error)
         lay.addWidget(buttons)
-        self.resize(600, 360)
+        self.resize(700, 360)
         self.result_schema: LabelSchema | None = None
         self.renames: dict[str, str] = {}
         self.removed: dict[str, int] = {}  # type -> spans that will be deleted
@@ -83,12 +91,17 @@ class SchemaEditor(QDialog):
         color = QPushButton(t.color)
         color.setStyleSheet(f"background: {t.color};")
         color.clicked.connect(lambda _=False, b=color: self._pick(b))
+        style = QComboBox()
+        for value, label in style_names().items():
+            style.addItem(label, value)
+        style.setCurrentIndex(max(0, style.findData(t.style)))
         key = QComboBox()
         key.addItems(KEYS)
         key.setCurrentText(t.key or "")
         self.table.setCellWidget(r, COL_NAME, name)
         self.table.setCellWidget(r, COL_ZH, zh)
         self.table.setCellWidget(r, COL_COLOR, color)
+        self.table.setCellWidget(r, COL_STYLE, style)
         self.table.setCellWidget(r, COL_KEY, key)
         n = self.usage.get(original, 0) if original else 0
         self.table.setCellWidget(r, COL_USED, QLabel(str(n), alignment=Qt.AlignmentFlag.AlignCenter))
@@ -118,7 +131,8 @@ class SchemaEditor(QDialog):
             name = self.table.cellWidget(r, COL_NAME)
             t = EntityType(name.text().strip(), self.table.cellWidget(r, COL_COLOR).text(),
                            self.table.cellWidget(r, COL_KEY).currentText() or None,
-                           ((ZH, self.table.cellWidget(r, COL_ZH).text()),))
+                           ((ZH, self.table.cellWidget(r, COL_ZH).text()),),
+                           self.table.cellWidget(r, COL_STYLE).currentData())
             out.append((name.property("original"), t))
         return out
 

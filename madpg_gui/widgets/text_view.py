@@ -142,14 +142,26 @@ class SpanTextView(QPlainTextEdit):
         fmt = self._formats.get(key)
         if fmt is None:
             try:
-                color = self.schema.get(label).color
+                t = self.schema.get(label)
+                color, style = t.color, t.style
             except Exception:
-                color = "#999999"
+                color, style = "#999999", "fill"
             fmt = QTextCharFormat()
-            fmt.setBackground(tint(color, 200 if current else (90 if model else 130)))
-            fmt.setUnderlineColor(QColor(color).darker(140))
-            fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DashUnderline if model
-                                  else QTextCharFormat.UnderlineStyle.SingleUnderline)
+            dark = QColor(color).darker(140)
+            # Model spans keep a dashed underline in every style: "not yet confirmed" reads the same.
+            line = QTextCharFormat.UnderlineStyle.DashUnderline if model else QTextCharFormat.UnderlineStyle.SingleUnderline
+            if style == "fill" or current:  # the current span is always filled: it must stand out
+                fmt.setBackground(tint(color, 200 if current else (90 if model else 130)))
+            if style == "underline":
+                line = QTextCharFormat.UnderlineStyle.DashUnderline if model else QTextCharFormat.UnderlineStyle.WaveUnderline
+                dark = QColor(color).darker(115)
+            if style == "bold":
+                fmt.setForeground(QColor(color).darker(190))
+                fmt.setFontWeight(QFont.Weight.Bold)
+            if style == "frame":  # drawn in paintEvent; a faint tint keeps the span visible when selected
+                fmt.setBackground(tint(color, 35))
+            fmt.setUnderlineColor(dark)
+            fmt.setUnderlineStyle(line)
             if current:
                 fmt.setFontWeight(QFont.Weight.Bold)
             self._formats[key] = fmt
@@ -173,7 +185,10 @@ class SpanTextView(QPlainTextEdit):
 
     def paintEvent(self, e: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(e)
-        if self._current is None or self.record is None:
+        if self.record is None:
+            return
+        self._paint_frames(e)
+        if self._current is None:
             return
         # A frame around the current span: in the review loop it is the pre-label that Enter or
         # Backspace acts on, and a stronger tint alone did not stand out among its neighbours.
@@ -183,6 +198,25 @@ class SpanTextView(QPlainTextEdit):
         for rect in self._line_rects(self._current):
             if rect.intersects(e.rect()):
                 painter.drawRoundedRect(rect.adjusted(-1, 0, 1, 0), 3, 3)
+        painter.end()
+
+    def _paint_frames(self, e: QPaintEvent) -> None:
+        """Thin boxes around the spans of types drawn in the "frame" style (only those in view)."""
+        framed = {t.name: QColor(t.color).darker(120) for t in self.schema.types if t.style == "frame"}
+        if not framed:
+            return
+        first = self.to_py(self.cursorForPosition(e.rect().topLeft()).position())
+        last = self.to_py(self.cursorForPosition(e.rect().bottomRight()).position())
+        lo = bisect.bisect_left(self._starts, first) - 1
+        painter = QPainter(self.viewport())
+        for sp in self.record.spans[max(0, lo):]:
+            if sp.start > last:
+                break
+            if sp.label in framed and sp != self._current:
+                painter.setPen(QPen(framed[sp.label], 1, Qt.PenStyle.DashLine if sp.source == SpanSource.MODEL
+                                    else Qt.PenStyle.SolidLine))
+                for rect in self._line_rects(sp):
+                    painter.drawRect(rect.adjusted(0, 0, -1, -1))
         painter.end()
 
     def _frame_color(self, label: str) -> QColor:

@@ -152,8 +152,28 @@
       <translation>类型映射文件不存在：{p}</translation>
     </message>
     <message>
+      <source>Background</source>
+      <translation>底色</translation>
+    </message>
+    <message>
+      <source>Underline</source>
+      <translation>下划线</translation>
+    </message>
+    <message>
+      <source>Bold text</source>
+      <translation>粗体文字</translation>
+    </message>
+    <message>
+      <source>Frame</source>
+      <translation>边框</translation>
+    </message>
+    <message>
       <source>Label schema</source>
       <translation>标签体系</translation>
+    </message>
+    <message>
+      <source>How the type's entities are drawn besides their colour: a second cue for types whose colours are hard to tell apart.</source>
+      <translation>除颜色外该类型实体的显示方式：颜色难以区分时的第二种提示。</translation>
     </message>
     <message>
       <source>Used in BIO tags, exported files and the model; renaming a type keeps its entities.</source>
@@ -182,6 +202,10 @@
     <message>
       <source>Colour</source>
       <translation>颜色</translation>
+    </message>
+    <message>
+      <source>Style</source>
+      <translation>样式</translation>
     </message>
     <message>
       <source>Key</source>

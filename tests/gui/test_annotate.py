@@ -128,3 +128,22 @@ def test_context_menu_and_table_selection(qtbot, window: MainWindow) -> None:  #
     w.editor.apply_label("Organ")  # what the context menu's "Change type" calls
     assert w.ann.record.spans[0].label == "Organ"
     assert w.entities.model_.data(w.entities.model_.index(0, 0)) == "Organ"
+
+
+def test_a_message_stays_until_the_next_action(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+    """Issue 20 item 1: the line saying why a key did nothing stayed 8 s, then vanished unseen."""
+    w = window
+    w.text.select_range(0, 0)
+    w.editor.label_key("9")  # no type has the key 9
+    said = w.statusBar().currentMessage()
+    assert said.startswith("No entity type has the key 9")
+    qtbot.wait(300)
+    assert w.statusBar().currentMessage() == said
+    a = w.ann.record.text.index("反复")
+    w.text.select_range(a, a + 2)
+    w.editor.apply_label("Attribute")  # the next action: an edit
+    assert w.statusBar().currentMessage() != said
+    w.editor.label_key("9")
+    assert w.statusBar().currentMessage() == said
+    w.step(1)  # another record
+    assert w.statusBar().currentMessage() == ""
