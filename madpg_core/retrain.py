@@ -253,7 +253,7 @@ def train_from_project(project: Project, request: TrainRequest, *,
             raise Cancelled("training cancelled while scoring the check set") from e
         check_stop(stop)  # the last point where a cancel leaves the versions as they were
         metrics = {"check": new_score.as_dict() if new_score else None,
-                   "activation": {"activated": decision.activate, "reason": decision.reason},
+                   "activation": decision.as_metrics(),
                    "mode": mode, "base_version": active.version if (mode == "warm" and active) else None,
                    "epochs": len(result.history), "seconds": round(result.seconds, 1)}
         version = registry.register(project, staged, preset, len(train), metrics, activate=decision.activate)
@@ -287,11 +287,14 @@ def _judge(project: Project, model: Any, check: list[Record], active: ModelVersi
     name = f"v{number}"
     if not check:
         if request.activate == "always":
-            return version_scores.Decision(True, f"{name} activated (asked for; no check records to compare on)"), None
+            return version_scores.Decision(True, f"{name} activated (asked for; no check records to compare on)",
+                                           kind="asked", facts={"new": name}), None
         if active is None and request.activate != "never":  # nothing to lose: a model beats none
-            return version_scores.Decision(True, f"{name} activated: there was no active model"), None
+            return version_scores.Decision(True, f"{name} activated: there was no active model", kind="first",
+                                           facts={"new": name}), None
         return version_scores.Decision(False, f"{name} not activated: no check records yet (review more "
-                                              "records); you can activate it by hand"), None
+                                              "records); you can activate it by hand", kind="no-check",
+                                       facts={"new": name}), None
     key = check_set.check_key(check)
     predictor = Predictor(model, parser=parser, device=request.device,
                           feature_cache_dir=project.folder / "cache" / "features")

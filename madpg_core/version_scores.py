@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from madpg_core import check_set, registry
@@ -121,31 +121,46 @@ def score_versions(project: Project, versions: Sequence[int] | None = None, *, d
 @dataclass(frozen=True)
 class Decision:
     activate: bool
-    reason: str
+    reason: str  # the sentence in English (CLI, logs, training runs)
     p_better: float | None = None
+    # What kind of decision it was and its numbers, so an interface can say it in its own language:
+    # kind is one of asked, asked-never, first, no-check, too-few, not-better, noise, better.
+    kind: str = ""
+    facts: dict = field(default_factory=dict)
+
+    def as_metrics(self) -> dict:
+        """The decision as a version's metrics keep it ("activation")."""
+        return {"activated": self.activate, "reason": self.reason, "kind": self.kind, **self.facts}
 
 
 def decide(new: CheckScore, old: CheckScore | None, new_name: str, old_name: str,
            policy: str = "if-better") -> Decision:
     """Whether ``new`` replaces the active version, and a sentence that says why."""
+    names = {"new": new_name, "old": old_name}
     if policy == "always":
-        return Decision(True, f"{new_name} activated (asked for; no comparison)")
+        return Decision(True, f"{new_name} activated (asked for; no comparison)", kind="asked", facts=names)
     if policy == "never":
-        return Decision(False, f"{new_name} not activated (asked for); {old_name} stays active")
+        return Decision(False, f"{new_name} not activated (asked for); {old_name} stays active", kind="asked-never",
+                        facts=names)
     if old is None:
-        return Decision(True, f"{new_name} activated: there was no active model")
+        return Decision(True, f"{new_name} activated: there was no active model", kind="first", facts=names)
     n = new.n_records
+    facts = {**names, "n": n, "new_f1": new.f1, "old_f1": old.f1}
     nums = f"{100 * new.f1:.1f} vs {100 * old.f1:.1f} for {old_name} on {n} check records"
     if n < MIN_CHECK_RECORDS:
         return Decision(False, f"{new_name} not activated: {n} check records are too few to compare it with "
-                               f"{old_name} (review more records; you can activate it by hand)")
+                               f"{old_name} (review more records; you can activate it by hand)", kind="too-few",
+                        facts=facts)
     p = paired_bootstrap(list(new.counts), list(old.counts))
+    facts = {**facts, "p": p, "needed": CONFIDENCE}
     if new.f1 <= old.f1:
-        return Decision(False, f"{new_name} kept inactive: {nums}", p)
+        return Decision(False, f"{new_name} kept inactive: {nums}", p, "not-better", facts)
     if p < CONFIDENCE:
         return Decision(False, f"{new_name} kept inactive: {nums} is within noise "
-                               f"(better in {100 * p:.0f} % of resamples, {100 * CONFIDENCE:.0f} % needed)", p)
-    return Decision(True, f"{new_name} activated: {nums} (better in {100 * p:.0f} % of resamples)", p)
+                               f"(better in {100 * p:.0f} % of resamples, {100 * CONFIDENCE:.0f} % needed)", p,
+                        "noise", facts)
+    return Decision(True, f"{new_name} activated: {nums} (better in {100 * p:.0f} % of resamples)", p, "better",
+                    facts)
 
 
 __all__ = ["CONFIDENCE", "CheckScore", "Decision", "decide", "score_versions", "stored_scores"]

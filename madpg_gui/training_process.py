@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 
 from madpg_core import threads
 from madpg_core.retrain import ACTIVATE_CHOICES, DEFAULT_MINUTES, ReplaySource, TrainRequest
+from madpg_gui.activation import activation_text
 from madpg_gui.i18n import tr
 
 KILL_AFTER_MS = 30_000  # a child that ignores SIGTERM this long is killed (the active model stays intact)
@@ -77,10 +78,8 @@ def cancelled_text(message: str) -> str:
 
 def activation_reason(event: dict) -> str:
     """Why a finished version was or was not made active, from the child's "finished" event."""
-    reason = event.get("reason")
-    if not reason:
-        reason = (((event.get("metrics") or {}).get("activation") or {}).get("reason"))
-    return str(reason or "")
+    activation = (event.get("metrics") or {}).get("activation")
+    return activation_text(activation) if activation else str(event.get("reason") or "")
 
 
 class TrainingProcess(QObject):

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from madpg_core.domain import LabelSchema
 from madpg_core.storage.repo import ModelVersion
 from madpg_core.version_scores import CheckScore
+from madpg_gui.activation import activation_text
 from madpg_gui.i18n import tr, trn, type_name
 
 ACTIVE_MARK = "●"
@@ -67,7 +68,7 @@ def _item(text: str, align_right: bool = False, data: object = None, muted: bool
 
 
 def activation_of(v: ModelVersion) -> str:
-    return str(((v.metrics or {}).get("activation") or {}).get("reason") or "")
+    return activation_text((v.metrics or {}).get("activation"))
 
 
 def origin_of(v: ModelVersion) -> str:

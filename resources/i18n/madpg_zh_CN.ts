@@ -4,6 +4,42 @@
   <context>
     <name>madpg</name>
     <message>
+      <source>{new} activated, as asked (no comparison)</source>
+      <translation>{new} 已按要求启用（未作比较）</translation>
+    </message>
+    <message>
+      <source>{new} not activated, as asked; {old} stays active</source>
+      <translation>{new} 已按要求不启用；{old} 仍为当前版本</translation>
+    </message>
+    <message>
+      <source>{new} activated: there was no active model</source>
+      <translation>{new} 已启用：此前没有启用的模型</translation>
+    </message>
+    <message>
+      <source>{new} not activated: no check records yet (review more records); you can activate it by hand</source>
+      <translation>{new} 未启用：还没有检验集记录（请审核更多记录）；可以手动启用</translation>
+    </message>
+    <message>
+      <source>{a} vs {b} for {old} on {n} check records</source>
+      <translation>{a}，{old} 为 {b}（{n} 条检验集记录）</translation>
+    </message>
+    <message>
+      <source>{new} not activated: {n} check records are too few to compare it with {old} (review more records; you can activate it by hand)</source>
+      <translation>{new} 未启用：{n} 条检验集记录太少，无法与 {old} 比较（请审核更多记录；可以手动启用）</translation>
+    </message>
+    <message>
+      <source>{new} kept inactive: {nums}</source>
+      <translation>{new} 未启用：F1 {nums}</translation>
+    </message>
+    <message>
+      <source>{new} kept inactive: {nums} is within noise (better in {p} % of resamples, {needed} % needed)</source>
+      <translation>{new} 未启用：F1 {nums}，差异在随机波动之内（{p}% 的重抽样中更好，需要 {needed}%）</translation>
+    </message>
+    <message>
+      <source>{new} activated: {nums} (better in {p} % of resamples)</source>
+      <translation>{new} 已启用：F1 {nums}（{p}% 的重抽样中更好）</translation>
+    </message>
+    <message>
       <source>Add entity</source>
       <translation>添加实体</translation>
     </message>
