@@ -31,7 +31,7 @@ from madpg_gui.dialogs.backups import BackupsDialog, WriteWaitNotifier, open_fai
 from madpg_gui.dialogs.schema_editor import SchemaEditor
 from madpg_gui.dialogs.transfer import ExportDialog, ImportDialog
 from madpg_gui.editing import SpanEditor
-from madpg_gui.i18n import LANGUAGES, system_language, tr
+from madpg_gui.i18n import LANGUAGES, system_language, tr, trn
 from madpg_gui.model_loop import ModelLoop
 from madpg_gui.widgets.image_pane import ImagePane
 from madpg_gui.widgets.palette import LabelPalette
@@ -291,8 +291,9 @@ class MainWindow(QMainWindow):
             self.header.setText(tr("No record") if self.project else tr("Open or create a project (File menu)"))
             self.status_label.setText("")
             return
-        self.header.setText(f"{rec.name or '#' + str(rec.id)}  ·  {len(rec.text)} {tr('characters')}"
-                            f"  ·  {len(rec.spans)} {tr('entities')}")
+        self.header.setText(f"{rec.name or '#' + str(rec.id)}  ·  "
+                            + trn("{n} character", "{n} characters", len(rec.text)) + "  ·  "
+                            + trn("{n} entity", "{n} entities", len(rec.spans)))
         self.status_label.setText(status_text(rec.status))
 
     def _cursor_moved(self, offset: int) -> None:

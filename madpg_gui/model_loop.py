@@ -29,7 +29,7 @@ from madpg_core.storage.project import Project
 from madpg_gui import settings, workers
 from madpg_gui.dialogs.train_dialog import TrainDialog, time_left
 from madpg_gui.host import WindowHost
-from madpg_gui.i18n import tr
+from madpg_gui.i18n import tr, trn
 from madpg_gui.prelabel_process import PrelabelProcess, progress_text, summary_text
 from madpg_gui.prelabel_process import cancelled_text as prelabel_cancelled_text
 from madpg_gui.training_process import (
@@ -377,7 +377,8 @@ class ModelLoop(QObject):
         self._job_ended(message)
 
     def _score_finished(self, n: object) -> None:
-        self._score_ended(tr("{n} versions are scored on the current check set").format(n=n))
+        self._score_ended(trn("{n} version is scored on the current check set",
+                                "{n} versions are scored on the current check set", n))
         self.refresh_versions()
 
     def _score_failed(self, message: str) -> None:

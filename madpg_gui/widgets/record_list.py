@@ -38,7 +38,7 @@ from madpg_core import check_set
 from madpg_core.domain import RecordStatus
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
-from madpg_gui.i18n import tr
+from madpg_gui.i18n import tr, trn
 from madpg_gui.widgets.colors import STATUS_COLORS, STATUS_MARKS, swatch, tint
 
 Index = QModelIndex | QPersistentModelIndex
@@ -128,7 +128,7 @@ class RecordListModel(QAbstractTableModel):
         return None
 
     def _tip(self, r: repo.RecordSummary) -> str:
-        tip = f"{status_text(r.status)} · {r.n_spans} {tr('entities')}"
+        tip = f"{status_text(r.status)} · " + trn("{n} entity", "{n} entities", r.n_spans)
         if r.confidence is not None:
             tip += " · " + tr("model confidence {c}").format(c=f"{r.confidence:.2f}")
         if r.min_confidence is not None:

@@ -880,20 +880,16 @@
       <translation>请打开或新建项目（文件菜单）</translation>
     </message>
     <message>
-      <source>characters</source>
-      <translation>字</translation>
-    </message>
-    <message>
-      <source>entities</source>
-      <translation>个实体</translation>
-    </message>
-    <message>
       <source>Offset {n}</source>
       <translation>偏移 {n}</translation>
     </message>
     <message>
       <source>(none)</source>
       <translation>（无）</translation>
+    </message>
+    <message>
+      <source>{n} characters</source>
+      <translation>{n} 个字符</translation>
     </message>
     <message>
       <source>Cancel</source>
@@ -930,6 +926,10 @@
     <message>
       <source>Scoring versions</source>
       <translation>正在评分</translation>
+    </message>
+    <message>
+      <source>{n} versions are scored on the current check set</source>
+      <translation>{n} 个版本已在当前检验集上评分</translation>
     </message>
     <message>
       <source>Scoring cancelled; the versions scored so far keep their scores.</source>
@@ -986,10 +986,6 @@
     <message>
       <source>Model v{n} is active; pre-labelling uses it from now on.</source>
       <translation>模型 v{n} 已启用；此后的预标注将使用它。</translation>
-    </message>
-    <message>
-      <source>{n} versions are scored on the current check set</source>
-      <translation>{n} 个版本已在当前检验集上评分</translation>
     </message>
     <message>
       <source>Scoring failed: {m}</source>

@@ -147,3 +147,10 @@ def test_a_message_stays_until_the_next_action(qtbot, window: MainWindow) -> Non
     assert w.statusBar().currentMessage() == said
     w.step(1)  # another record
     assert w.statusBar().currentMessage() == ""
+
+
+def test_the_header_counts_in_words(window: MainWindow) -> None:
+    """Issue 20: "1 entities"."""
+    assert window.header.text().endswith("  ·  1 entity")
+    window.step(1)
+    assert window.header.text().endswith("  ·  0 entities")
