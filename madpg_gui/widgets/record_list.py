@@ -279,7 +279,10 @@ class RecordList(QWidget):
         row = self.model.row_of(record_id)
         quiet, self._quiet = self._quiet, True
         if row >= 0:
-            self.view.setCurrentIndex(self.model.index(row))
+            # The shown record becomes the one selected row: setCurrentIndex alone kept the rows
+            # selected before, so after Ctrl+J two (then three) rows were highlighted (issue 20).
+            flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            self.view.selectionModel().setCurrentIndex(self.model.index(row), flags)
             self.view.scrollTo(self.model.index(row))
         else:
             self.view.selectionModel().clearCurrentIndex()

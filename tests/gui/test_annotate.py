@@ -154,3 +154,17 @@ def test_the_header_counts_in_words(window: MainWindow) -> None:
     assert window.header.text().endswith("  ·  1 entity")
     window.step(1)
     assert window.header.text().endswith("  ·  0 entities")
+
+
+def test_moving_by_keys_highlights_one_record(qtbot, window: MainWindow) -> None:  # noqa: ANN001
+    """Issue 20: after Ctrl+J two record rows were highlighted."""
+    from PySide6.QtCore import Qt
+
+    w = window
+    for _ in range(2):
+        qtbot.keyClick(w.text, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+        rows = {i.row() for i in w.records.view.selectionModel().selectedIndexes()}
+        assert rows == {w.records.view.currentIndex().row()}
+        assert w.records.current_id() == w.ann.record_id
+    w.step(-1)
+    assert {i.row() for i in w.records.view.selectionModel().selectedIndexes()} == {w.records.view.currentIndex().row()}

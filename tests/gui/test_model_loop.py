@@ -488,5 +488,5 @@ def test_score_versions_fills_the_panel_on_the_current_check_set(qtbot, loop_win
     assert loop.panel.scores == {}
     loop.act_score.trigger()
     _wait_prelabel(qtbot, w)
-    assert _outcome(w) == "1 versions are scored on the current check set"
+    assert _outcome(w) == "1 version is scored on the current check set"
     assert set(loop.panel.scores) == {0} and loop.panel.scores[0].n_records == len(check_set.check_ids(loop.project))
