@@ -170,8 +170,10 @@ class SpanEditor(QObject):
         tags[row] = tag
         warnings: list[str] = []
         new = bio_to_spans(tags, on_warning=warnings.append)
-        old_by_key = {(s.start, s.end, s.label): s for s in rec.spans}
+        # The BIO column shows layer 0 only: its edit rebuilds that layer and leaves the nested ones be.
+        old_by_key = {(s.start, s.end, s.label): s for s in rec.spans if s.layer == 0}
         new = [old_by_key.get((s.start, s.end, s.label), s) for s in new]  # unchanged spans keep their origin
+        new += [s for s in rec.spans if s.layer != 0]
         self.w.undo.push(commands.ReplaceSpans(self.w.ann, rec.id, rec.spans, new, self.w.message))
         if warnings:
             self.w.message("; ".join(warnings))

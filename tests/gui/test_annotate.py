@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 
 from madpg_core.domain import RecordStatus
+from madpg_core.storage import repo
 from madpg_gui import settings
 from madpg_gui.main_window import MainWindow
 
@@ -168,3 +169,19 @@ def test_moving_by_keys_highlights_one_record(qtbot, window: MainWindow) -> None
         assert w.records.current_id() == w.ann.record_id
     w.step(-1)
     assert {i.row() for i in w.records.view.selectionModel().selectedIndexes()} == {w.records.view.currentIndex().row()}
+
+
+def test_a_bio_edit_keeps_nested_spans(qtbot, window: MainWindow, project_dir: Path, read_db) -> None:  # noqa: ANN001
+    """Issue 16: a tag edit rebuilt every span from the layer-0 tags, deleting the nested ones."""
+    from madpg_core.domain import Span
+
+    w = window
+    text = w.ann.record.text
+    a = text.index("胸闷")
+    with w.project.transaction() as s:  # an inner span inside 胸闷 in layer 1
+        repo.add_span(s, w.ann.record_id, Span(a, a + 1, "Attribute", layer=1))
+    w.show_record(w.ann.record_id)
+    w.editor.tag_edited(text.index("气促"), "B-Symptom")
+    spans = {(sp.start, sp.end, sp.label, sp.layer) for sp in w.ann.record.spans}
+    assert (a, a + 1, "Attribute", 1) in spans
+    assert (text.index("气促"), text.index("气促") + 1, "Symptom", 0) in spans
