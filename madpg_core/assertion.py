@@ -34,23 +34,15 @@ in characters, which keeps the work linear on long unpunctuated text.
 
 from __future__ import annotations
 
-import enum
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from madpg_core.domain import Span
-
-
-class AssertionStatus(str, enum.Enum):
-    PRESENT = "present"
-    ABSENT = "absent"
-    POSSIBLE = "possible"
-    HYPOTHETICAL = "hypothetical"
-    HISTORICAL = "historical"
-    FAMILY = "family"
+# AssertionStatus lives in domain (a Span carries one); imported here so callers keep reading it
+# from this module.
+from madpg_core.domain import AssertionStatus, Span
 
 
 S = AssertionStatus

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePath
+from typing import Literal
 
 from madpg_core.errors import MadpgError, OverlapError
 
@@ -156,6 +157,21 @@ class LabelSchema:
 PAPER_TYPES = ("Disease", "Symptom", "Organ", "Attribute", "Treatment")
 
 
+class AssertionStatus(str, enum.Enum):
+    """Whether a span's entity is there, denied, doubted, posed, past or a relative's. Detected by
+    ``madpg_core.assertion``; defined here because a Span carries it and that module needs Span."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+    POSSIBLE = "possible"
+    HYPOTHETICAL = "hypothetical"
+    HISTORICAL = "historical"
+    FAMILY = "family"
+
+
+ASSERTION_STATUSES: tuple[str, ...] = tuple(s.value for s in AssertionStatus)
+
+
 @dataclass(frozen=True)
 class Span:
     start: int
@@ -165,10 +181,22 @@ class Span:
     model_version: str | None = None
     confidence: float | None = None
     id: int | None = field(default=None, compare=False)  # database id when loaded from a project
+    assertion: str = AssertionStatus.PRESENT.value  # one of ASSERTION_STATUSES
+    # Spans of one layer never overlap; spans of different layers may nest or overlap. Layer 0 is
+    # the main (outermost) layer: BIO, training and the desk read it unless told otherwise.
+    layer: int = 0
 
     def __post_init__(self) -> None:
         if not (0 <= self.start < self.end):
             raise MadpgError(f"invalid span [{self.start}, {self.end}): start must be < end")
+        # Kept as the plain string, whichever way it was given: reprs, JSON and the database then
+        # read the same for a span made with the member and one read back from a file.
+        status = self.assertion.value if isinstance(self.assertion, AssertionStatus) else self.assertion
+        if status not in ASSERTION_STATUSES:
+            raise MadpgError(f"unknown assertion status {self.assertion!r}; one of {', '.join(ASSERTION_STATUSES)}")
+        object.__setattr__(self, "assertion", status)
+        if isinstance(self.layer, bool) or not isinstance(self.layer, int) or self.layer < 0:
+            raise MadpgError(f"invalid layer {self.layer!r} for span [{self.start}, {self.end}): a whole number ≥ 0")
 
     def overlaps(self, other: Span) -> bool:
         return self.start < other.end and other.start < self.end
@@ -206,28 +234,105 @@ class Record:
 
 
 def check_spans(text: str, spans: Sequence[Span]) -> None:
-    """Raise OverlapError or MadpgError when spans leave the text or overlap each other."""
-    ordered = sorted(spans, key=lambda s: (s.start, s.end))
-    for s in ordered:
+    """Raise OverlapError or MadpgError when spans leave the text or overlap another span of their
+    layer (spans of different layers may nest or overlap)."""
+    for s in spans:
         if s.end > len(text):
             raise MadpgError(f"span [{s.start}, {s.end}) {s.label} ends past the text ({len(text)} characters)")
-    for a, b in zip(ordered, ordered[1:]):
-        if a.overlaps(b):
-            raise OverlapError(
-                f"span [{b.start}, {b.end}) {b.label} «{text[b.start:b.end]}» overlaps "
-                f"[{a.start}, {a.end}) {a.label} «{text[a.start:a.end]}»; entities are flat (BIO)"
-            )
-
-
-def spans_to_bio(text: str, spans: Sequence[Span]) -> list[str]:
-    """One IOB2 tag per character of ``text``."""
-    check_spans(text, spans)
-    tags = ["O"] * len(text)
+    by_layer: dict[int, list[Span]] = {}
     for s in spans:
+        by_layer.setdefault(s.layer, []).append(s)
+    for layer, group in sorted(by_layer.items()):
+        ordered = sorted(group, key=lambda s: (s.start, s.end))
+        for a, b in zip(ordered, ordered[1:]):
+            if a.overlaps(b):
+                where = "entities are flat (BIO)" if layer == 0 else "spans of one layer are flat"
+                raise OverlapError(
+                    f"span [{b.start}, {b.end}) {b.label} «{text[b.start:b.end]}» overlaps "
+                    f"[{a.start}, {a.end}) {a.label} «{text[a.start:a.end]}» in layer {layer}; {where}"
+                )
+
+
+def spans_to_bio(text: str, spans: Sequence[Span], layer: int = 0) -> list[str]:
+    """One IOB2 tag per character of ``text``, from the spans of ``layer`` (others are ignored:
+    BIO cannot nest; ``layer_view`` makes one flat set out of several layers)."""
+    flat = [s for s in spans if s.layer == layer]
+    check_spans(text, flat)
+    tags = ["O"] * len(text)
+    for s in flat:
         tags[s.start] = f"B-{s.label}"
         for i in range(s.start + 1, s.end):
             tags[i] = f"I-{s.label}"
     return tags
+
+
+def assign_layers(spans: Iterable[Span]) -> list[Span]:
+    """Put possibly nested or overlapping spans into layers: longest first, each into the lowest
+    layer where it overlaps nothing. A span that contains another is longer, so it is placed first
+    and lands in a lower layer: layer 0 holds the outermost spans. The spans' own layers are ignored.
+    Returns the spans, relayered, sorted by (layer, start, end, label)."""
+    ordered = sorted(spans, key=lambda s: (-(s.end - s.start), s.start, s.label))
+    layers: list[list[Span]] = []
+    out: list[Span] = []
+    for s in ordered:
+        i = next((i for i, placed in enumerate(layers) if not any(s.overlaps(p) for p in placed)), len(layers))
+        if i == len(layers):
+            layers.append([])
+        layers[i].append(s)
+        out.append(replace(s, layer=i) if s.layer != i else s)
+    return sorted(out, key=lambda s: (s.layer, s.start, s.end, s.label))
+
+
+@dataclass(frozen=True)
+class LayerView:
+    """One flat set of spans taken from several layers, for a flat format (BIO); ``left_out`` is how
+    many of the spans given are not in it."""
+
+    spans: tuple[Span, ...]
+    left_out: int
+
+
+LayerChoice = Literal["outer", "inner"]
+
+
+def layer_view(spans: Sequence[Span], which: LayerChoice = "outer") -> LayerView:
+    """A flat set of spans (all moved to layer 0, sorted by start) for a format that cannot nest.
+
+    * ``outer``: the spans of layer 0, then, layer by layer upwards, each span of a higher layer
+      that overlaps no span already taken (one whose outer span was deleted; assign_layers never
+      leaves one). A higher-layer span that overlaps a taken one is left out.
+    * ``inner``: for each span T of the outer view, the innermost spans inside T: those contained
+      in T (start ≥ T.start, end ≤ T.end, not T's very range) that contain no other such span;
+      where two of them overlap, the one that starts first (then the shorter) is taken. Where T contains no
+      span, T itself. Every other span (T, the spans between T and its innermost ones, and spans
+      that cross T's boundary) is left out.
+    """
+    if which not in ("outer", "inner"):
+        raise MadpgError(f"unknown layer view {which!r}; outer or inner")
+    outer: list[Span] = []
+    for s in sorted(spans, key=lambda s: (s.layer, s.start, s.end, s.label)):
+        if s.layer == 0 or not any(s.overlaps(t) for t in outer):
+            outer.append(s)
+    if which == "outer":
+        chosen = outer
+    else:
+        chosen = []
+        for t in outer:
+            inside = [s for s in spans if _strictly_inside(s, t)]
+            innermost = [s for s in inside if not any(_strictly_inside(o, s) for o in inside)]
+            taken: list[Span] = []
+            for s in sorted(innermost, key=lambda s: (s.start, s.end, s.label)):
+                if not any(s.overlaps(o) for o in taken):
+                    taken.append(s)
+            chosen.extend(taken or [t])
+    flat = sorted((replace(s, layer=0) if s.layer else s for s in chosen), key=lambda s: (s.start, s.end))
+    return LayerView(tuple(flat), len(spans) - len(flat))
+
+
+def _strictly_inside(inner: Span, outer: Span) -> bool:
+    """``inner`` lies within ``outer`` and is shorter (a span of the same range, another type, is
+    a sibling, not a part)."""
+    return outer.start <= inner.start and inner.end <= outer.end and (inner.start, inner.end) != (outer.start, outer.end)
 
 
 def bio_to_spans(

@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from madpg_core.domain import Record, RecordStatus, Span, SpanSource
+from madpg_core.assertion import detect
+from madpg_core.domain import AssertionStatus, Record, RecordStatus, Span, SpanSource
 from madpg_core.errors import Cancelled
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
@@ -133,7 +134,22 @@ def _save(project: Project, records: Sequence[Record], predicted: Sequence[Seque
     if not records:
         return
     with project.transaction() as s:
+        offered = set(repo.get_assertion_statuses(s))
         for rec, spans, conf in zip(records, predicted, confidence):
-            marked = [replace(sp, source=SpanSource.MODEL, model_version=model_version, id=None) for sp in spans]
+            marked = [replace(sp, source=SpanSource.MODEL, model_version=model_version, id=None,
+                              assertion=status)
+                      for sp, status in zip(spans, _proposed_statuses(rec, spans, offered), strict=True)]
             report.spans += repo.replace_model_spans(s, rec.id, marked, confidence=conf)
             report.records += 1
+
+
+def _proposed_statuses(rec: Record, spans: Sequence[Span], offered: set[str]) -> list[str]:
+    """The context detector's status for each model span, "present" where the project does not offer
+    the one detected. The human spans go in too (their statuses are not changed): a list of
+    entities (否认高血压、糖尿病) carries a cue's scope across commas only when the detector sees
+    every entity of the list."""
+    if not spans:
+        return []
+    human = [sp for sp in rec.spans if sp.source == SpanSource.ANNOTATOR]
+    statuses = detect(rec.text, [*spans, *human])[: len(spans)]
+    return [st.value if st.value in offered else AssertionStatus.PRESENT.value for st in statuses]

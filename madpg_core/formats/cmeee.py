@@ -1,5 +1,7 @@
 """CMeEE (CHIP 2020): a JSON array of ``{"text", "entities": [{"start_idx", "end_idx", "type",
-"entity"}]}`` with **inclusive** end_idx. Nested entities are flattened (longest kept), with a warning.
+"entity"}]}`` with **inclusive** end_idx. Nested and overlapping entities are all kept, in layers
+(``domain.assign_layers``: layer 0 holds the outermost); an entity listed twice (same start, end and
+type) is kept once, with a warning.
 
 The corpus is one long line, so problems are named by item number (1-based) rather than by line."""
 
@@ -7,14 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from madpg_core.domain import ImportReport, Record, Span
+from madpg_core.domain import ImportReport, Record, Span, assign_layers, count
 from madpg_core.errors import FormatError, MadpgError
 from madpg_core.formats.common import (
     ImageRefs,
     Progress,
     check_unicode,
     describe,
-    flatten,
     list_of,
     non_empty_str,
     offset,
@@ -60,4 +61,7 @@ def _record(obj: object, where: str, name: str, report: ImportReport) -> Record:
                 report.warnings.append(f"{where}: entity «{e['entity']}» does not match the text; dropped")
                 continue
         spans.append(Span(start, end, label))
-    return Record(text, tuple(flatten(spans, text, where, report)), (), name)
+    unique = list(dict.fromkeys(spans))  # Span equality: start, end, type (and the default origin)
+    if len(unique) < len(spans):
+        report.warnings.append(f"{where}: {count(len(spans) - len(unique), 'entity', 'entities')} listed twice; kept once")
+    return Record(text, tuple(assign_layers(unique)), (), name)

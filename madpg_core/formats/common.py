@@ -8,7 +8,7 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,6 +32,9 @@ class WriteCounts:
 
     written: int
     skipped_empty: int = 0
+    # Spans a format of one flat layer could not hold (nested or overlapping ones outside the layer
+    # view it writes: domain.layer_view); 0 for lossless formats.
+    spans_left_out: int = 0
     images: int = 0  # image files copied into images_folder
     images_folder: Path | None = None  # beside the export file; None when no image was copied
     missing_images: tuple[str, ...] = ()  # "record: image" the project has lost; left out of the export
@@ -342,7 +345,7 @@ def map_spans(spans: Iterable[Span], type_map: dict[str, str] | None, report: Im
     for sp in spans:
         target = type_map.get(sp.label, "")
         if target:
-            out.append(Span(sp.start, sp.end, target, sp.source, sp.model_version, sp.confidence))
+            out.append(replace(sp, label=target))  # keeps everything else: origin, assertion, layer
         else:
             report.dropped_by_type[sp.label] = report.dropped_by_type.get(sp.label, 0) + 1
     return out

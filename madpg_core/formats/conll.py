@@ -6,6 +6,11 @@ Whitespace characters cannot stand alone on a line, so they are written as names
 name can never be mistaken for text. Tags may use ``B-``/``I-`` or ChineseBLUE's ``B_``/``I_``.
 Lines are split on "\\n" only (a "\\r" before it dropped), so U+2028 or \\x1c inside a record (written
 as names anyway) cannot cut it.
+
+BIO holds one flat layer: the writer writes a ``domain.layer_view`` of each record's spans (outer
+by default, or inner) and counts the spans it leaves out. An optional third column carries the
+assertion status of the entity a character belongs to (``_`` outside entities); the reader takes
+two or three columns, a span's status from its first character.
 """
 
 from __future__ import annotations
@@ -14,7 +19,18 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from madpg_core.domain import ImportReport, Record, bio_to_spans, spans_to_bio
+from dataclasses import replace
+from typing import Literal
+
+from madpg_core.domain import (
+    ASSERTION_STATUSES,
+    ImportReport,
+    Record,
+    Span,
+    bio_to_spans,
+    layer_view,
+    spans_to_bio,
+)
 from madpg_core.errors import FormatError, MadpgError
 from madpg_core.formats.common import (
     ImageRefs,
@@ -31,6 +47,8 @@ NAMES = {" ": "<SP>", "\t": "<TAB>", "\r": "<CR>", "\n": "<LF>"}
 FROM_NAME = {v: k for k, v in NAMES.items()}
 _CODE_POINT = re.compile(r"<U\+([0-9A-Fa-f]{4,6})>")  # strict: int() would also take " 41", "4_1", "-5"
 IMAGE_GUESSES = ("", ".png", ".jpg", ".jpeg", ".dcm")  # IMGID names often come without a suffix
+NO_STATUS = "_"  # the third column of a character outside every entity
+STATUS_COLUMN = frozenset({*ASSERTION_STATUSES, NO_STATUS})
 
 
 def escape(ch: str) -> str:
@@ -67,6 +85,7 @@ def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress:
     records: list[Record] = []
     chars: list[str] = []
     tags: list[str] = []
+    statuses: list[str | None] = []  # the third column, None where a line has two
     found: list[str] = []
     first_line = 1
 
@@ -76,8 +95,9 @@ def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress:
         warnings: list[str] = []
         spans = bio_to_spans(tags, on_warning=lambda m: warnings.append(f"{path}:{first_line}: {m}"))
         report.warnings.extend(warnings)
+        spans = _with_statuses(spans, statuses)
         records.append(Record("".join(chars), tuple(spans), tuple(found), f"{path.stem}-{len(records) + 1}"))
-        chars.clear(), tags.clear(), found.clear()
+        chars.clear(), tags.clear(), statuses.clear(), found.clear()
 
     for i, line in enumerate(lines, 1):
         if not line.strip(" \t"):
@@ -89,18 +109,25 @@ def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress:
             if image:
                 found.append(image)
             continue
-        ch, tag = _token(path, line, i, len(chars))
+        ch, tag, status = _token(path, line, i, len(chars))
         chars.append(ch)
         tags.append(tag)
+        statuses.append(status)
         if on_progress and i % 5000 == 0:
             on_progress(i, len(lines))
     flush()
     return records
 
 
-def _token(path: Path, line: str, number: int, index: int) -> tuple[str, str]:
-    """One ``CHAR TAG`` line → (character, tag); ``index``: the character's place in its record."""
+def _token(path: Path, line: str, number: int, index: int) -> tuple[str, str, str | None]:
+    """One ``CHAR TAG`` or ``CHAR TAG STATUS`` line → (character, tag, status or None); ``index``:
+    the character's place in its record. A third column is told by its value (an assertion status
+    or ``_``), which no tag can be; a character token never holds a space (written as a name)."""
+    status = None
     cut = max(line.rfind(" "), line.rfind("\t"))
+    if cut > 0 and line[cut + 1 :].strip() in STATUS_COLUMN:
+        status, line = line[cut + 1 :].strip(), line[:cut].rstrip(" \t")
+        cut = max(line.rfind(" "), line.rfind("\t"))
     tag = line[cut + 1 :].strip()
     if cut <= 0 or not tag:
         raise FormatError(path, number, f"expected 'CHAR TAG', got {line!r}")
@@ -110,7 +137,13 @@ def _token(path: Path, line: str, number: int, index: int) -> tuple[str, str]:
         check_tag(tag)
     except ValueError as e:  # LoneSurrogate included
         raise FormatError(path, number, str(e)) from None
-    return ch, tag
+    return ch, tag, status
+
+
+def _with_statuses(spans: list[Span], statuses: list[str | None]) -> list[Span]:
+    """Each span with the status of its first character's third column (none or ``_``: present)."""
+    return [replace(sp, assertion=st) if (st := statuses[sp.start]) not in (None, NO_STATUS) else sp
+            for sp in spans]
 
 
 def _image(path: Path, name: str, line: int, report: ImportReport, refs: ImageRefs) -> str | None:
@@ -133,20 +166,34 @@ def _image(path: Path, name: str, line: int, report: ImportReport, refs: ImageRe
     return None
 
 
-def write(records: Iterable[Record], out) -> WriteCounts:  # out: a text file
-    written = skipped = 0
+def write(records: Iterable[Record], out, *, layer: Literal["outer", "inner"] = "outer",  # out: a text file
+          assertion_column: bool = False) -> WriteCounts:
+    """Write ``layer_view(spans, layer)`` of each record as BIO; with ``assertion_column``, a third
+    column with each entity character's assertion status. Counts the spans the view left out."""
+    written = skipped = left_out = 0
     for r in records:
         if not r.text:
             skipped += 1  # an empty record has no line to stand on in this format
             continue
+        view = layer_view(r.spans, layer)
+        left_out += view.left_out
         if written:
             out.write("\n")
         for img in r.images:
             out.write(f"IMGID:{_image_name(r, img)}\n")
-        for ch, tag in zip(r.text, spans_to_bio(r.text, r.spans)):
-            out.write(f"{escape(ch)} {_writable_tag(r, tag)}\n")
+        status = _status_per_char(len(r.text), view.spans) if assertion_column else None
+        for i, (ch, tag) in enumerate(zip(r.text, spans_to_bio(r.text, view.spans))):
+            third = f" {status[i]}" if status is not None else ""
+            out.write(f"{escape(ch)} {_writable_tag(r, tag)}{third}\n")
         written += 1
-    return WriteCounts(written, skipped)
+    return WriteCounts(written, skipped, spans_left_out=left_out)
+
+
+def _status_per_char(n: int, spans: Iterable[Span]) -> list[str]:
+    out = [NO_STATUS] * n
+    for sp in spans:
+        out[sp.start : sp.end] = [sp.assertion] * (sp.end - sp.start)
+    return out
 
 
 def _image_name(record: Record, image: str) -> str:

@@ -1,9 +1,11 @@
 """This project's own lossless format: one JSON object per line.
 
 ``{"name", "text", "status", "images": [paths], "spans": [{"start", "end", "label", "text", "source",
-"model_version", "confidence"}]}`` — offsets are Python str indices, end exclusive. A span's "text"
-is written for people reading the file; when present on import it must match the offsets. Image
-paths are relative to the file's folder (an export writes ``OUT_images/original-name.png``).
+"model_version", "confidence", "assertion", "layer"}]}`` — offsets are Python str indices, end
+exclusive. A span's "text" is written for people reading the file; when present on import it must
+match the offsets. "assertion" is left out when "present" and "layer" when 0 (the defaults, what
+files written before they existed mean). Image paths are relative to the file's folder (an export
+writes ``OUT_images/original-name.png``).
 
 Every field is checked strictly: a wrong type is a FormatError naming the line, never a silent
 conversion (``"start": 1.9`` is not 1).
@@ -15,7 +17,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from madpg_core.domain import ImportReport, Record, RecordStatus, Span, SpanSource
+from madpg_core.domain import AssertionStatus, ImportReport, Record, RecordStatus, Span, SpanSource
 from madpg_core.errors import FormatError, MadpgError
 from madpg_core.formats.common import (
     LINE_BREAKS_JSON_KEEPS,
@@ -50,7 +52,9 @@ def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress:
 def _span(d: dict, text: str) -> Span:
     span = Span(offset(d["start"], "start"), offset(d["end"], "end"), non_empty_str(d["label"], "label"),
                 enum_value(d, "source", SpanSource, SpanSource.ANNOTATOR), _model_version(d.get("model_version")),
-                confidence(d.get("confidence")))
+                confidence(d.get("confidence")),
+                assertion=enum_value(d, "assertion", AssertionStatus, AssertionStatus.PRESENT).value,
+                layer=d.get("layer", 0))  # Span refuses anything but an int ≥ 0 (1.9, true, "1")
     if "text" in d and span.end <= len(text) and d["text"] != span.text_in(text):
         # Offsets counted in UTF-16 units or bytes (other tools do) land here instead of shifting silently.
         raise ValueError(f"span [{span.start}, {span.end}) {span.label}: its \"text\" is {describe(d['text'])} but "
@@ -81,10 +85,18 @@ def to_json(record: Record) -> dict:
         "text": record.text,
         "status": record.status.value,
         "images": list(record.images),
-        "spans": [{"start": s.start, "end": s.end, "label": s.label, "text": record.text[s.start:s.end],
-                   "source": s.source.value, "model_version": s.model_version, "confidence": s.confidence}
-                  for s in record.spans],
+        "spans": [_span_json(s, record.text) for s in record.spans],
     }
+
+
+def _span_json(s: Span, text: str) -> dict:
+    d = {"start": s.start, "end": s.end, "label": s.label, "text": text[s.start:s.end], "source": s.source.value,
+         "model_version": s.model_version, "confidence": s.confidence}
+    if s.assertion != AssertionStatus.PRESENT.value:
+        d["assertion"] = s.assertion
+    if s.layer:
+        d["layer"] = s.layer
+    return d
 
 
 def dumps(record: Record) -> str:

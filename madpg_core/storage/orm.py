@@ -24,6 +24,9 @@ class ProjectRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     active_model_id: Mapped[int | None] = mapped_column(ForeignKey("model_versions.id", ondelete="SET NULL"))
+    # ["present", "absent", …]: the assertion statuses the project offers, in order; NULL (before
+    # revision 0006, and until the user changes it) offers all of domain.ASSERTION_STATUSES.
+    assertion_statuses: Mapped[list | None] = mapped_column(JSON)
 
 
 class EntityTypeRow(Base):
@@ -83,6 +86,10 @@ class SpanRow(Base):
     model_version: Mapped[str | None] = mapped_column(String(100))
     confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Both NULL in rows written before revision 0006: read as "present" and layer 0, what every
+    # span was then.
+    assertion: Mapped[str | None] = mapped_column(String(16))  # domain.ASSERTION_STATUSES
+    layer: Mapped[int | None] = mapped_column(Integer)  # spans of one layer of a record never overlap
     record: Mapped[RecordRow] = relationship(back_populates="spans")
     type: Mapped[EntityTypeRow] = relationship(lazy="joined")
 

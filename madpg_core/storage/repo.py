@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from madpg_core.domain import (
     TEXT_STYLES,
+    AssertionStatus,
     EntityType,
     LabelSchema,
     Record,
@@ -22,6 +23,14 @@ from madpg_core.domain import (
     check_spans,
 )
 from madpg_core.errors import MadpgError
+
+# The project's assertion statuses live in their own module (repo.py stays readable); callers reach
+# them as repo.get_assertion_statuses / repo.set_assertion_statuses.
+from madpg_core.storage.assertion_repo import (  # noqa: F401 - re-exported
+    check_statuses,
+    get_assertion_statuses,
+    set_assertion_statuses,
+)
 from madpg_core.storage.orm import (
     EntityTypeRow,
     ImageRow,
@@ -90,6 +99,7 @@ def _type_ids(s: Session) -> dict[str, int]:
     return dict(s.execute(select(EntityTypeRow.name, EntityTypeRow.id)).all())
 
 
+
 # ---------------------------------------------------------------- records
 
 
@@ -115,6 +125,7 @@ class RecordSummary:
 def add_record(s: Session, record: Record, images: Sequence[tuple[str, str, str]] = ()) -> int:
     """Insert a record with its spans; ``images`` are stored (sha256, rel_path, original_name)."""
     check_spans(record.text, record.spans)
+    check_statuses(s, record.spans)
     row = RecordRow(name=record.name, text=record.text, status=RecordStatus(record.status).value)
     for i, (sha, rel, orig) in enumerate(images):
         row.images.append(ImageRow(position=i, sha256=sha, rel_path=rel, original_name=orig))
@@ -135,6 +146,7 @@ def add_records(s: Session, records: Sequence[Record], images: Sequence[Sequence
     unknown = sorted({sp.label for r in records for sp in r.spans} - set(ids))
     if unknown:
         raise MadpgError(f"entity types not in the project's schema: {', '.join(unknown)}")
+    check_statuses(s, [sp for r in records for sp in r.spans])
     now = utcnow()
     out: list[int] = []
     for lo in range(0, len(records), batch):
@@ -148,7 +160,7 @@ def add_records(s: Session, records: Sequence[Record], images: Sequence[Sequence
         new_ids = list(s.scalars(insert(RecordRow).returning(RecordRow.id, sort_by_parameter_order=True), rows))
         spans = [{"record_id": rid, "start": sp.start, "end": sp.end, "type_id": ids[sp.label],
                   "source": SpanSource(sp.source).value, "model_version": sp.model_version,
-                  "confidence": sp.confidence, "created_at": now}
+                  "confidence": sp.confidence, "assertion": sp.assertion, "layer": sp.layer, "created_at": now}
                  for rid, r in zip(new_ids, chunk) for sp in r.spans]
         pictures = [{"record_id": rid, "position": i, "sha256": sha, "rel_path": rel, "original_name": orig}
                     for rid, imgs in zip(new_ids, images[lo : lo + batch]) for i, (sha, rel, orig) in enumerate(imgs)]
@@ -166,11 +178,14 @@ def _span_row(sp: Span, type_ids: dict[str, int]) -> SpanRow:
     if sp.label not in type_ids:
         raise MadpgError(f"entity type {sp.label!r} is not in the project's schema ({', '.join(type_ids)})")
     return SpanRow(start=sp.start, end=sp.end, type_id=type_ids[sp.label], source=SpanSource(sp.source).value,
-                   model_version=sp.model_version, confidence=sp.confidence)
+                   model_version=sp.model_version, confidence=sp.confidence, assertion=sp.assertion,
+                   layer=sp.layer)
 
 
 def _to_span(r: SpanRow) -> Span:
-    return Span(r.start, r.end, r.type.name, SpanSource(r.source), r.model_version, r.confidence, id=r.id)
+    # NULL: a row from before revision 0006, when every span was present and flat
+    return Span(r.start, r.end, r.type.name, SpanSource(r.source), r.model_version, r.confidence, id=r.id,
+                assertion=r.assertion or AssertionStatus.PRESENT.value, layer=r.layer or 0)
 
 
 def _to_record(row: RecordRow, image_root: str | None) -> Record:
@@ -264,20 +279,24 @@ def delete_record(s: Session, record_id: int) -> None:
 
 
 def add_span(s: Session, record_id: int, span: Span) -> int:
-    """Add one span; an overlap with an existing span is refused (OverlapError)."""
+    """Add one span; an overlap with an existing span of its layer is refused (OverlapError)."""
     row = _record_row(s, record_id)
     existing = [_to_span(r) for r in row.spans]
     check_spans(row.text, [*existing, span])
+    check_statuses(s, [span])
     sr = _span_row(span, _type_ids(s))
     row.spans.append(sr)
     s.flush()
     return sr.id
 
 
-def find_span(s: Session, record_id: int, start: int, end: int) -> int | None:
-    """The id of the record's span at exactly [start, end), if any (one indexed query)."""
-    return s.scalar(select(SpanRow.id).where(SpanRow.record_id == record_id, SpanRow.start == start,
-                                             SpanRow.end == end))
+def find_span(s: Session, record_id: int, start: int, end: int, layer: int | None = None) -> int | None:
+    """The id of the record's span at exactly [start, end), if any (one indexed query); with
+    ``layer``, only in that layer (two layers may hold a span of the same range), else the lowest."""
+    q = select(SpanRow.id).where(SpanRow.record_id == record_id, SpanRow.start == start, SpanRow.end == end)
+    if layer is not None:
+        q = q.where(func.coalesce(SpanRow.layer, 0) == layer)
+    return s.scalar(q.order_by(func.coalesce(SpanRow.layer, 0), SpanRow.id).limit(1))
 
 
 def delete_span(s: Session, span_id: int) -> Span:
@@ -302,10 +321,23 @@ def change_span_label(s: Session, span_id: int, label: str) -> None:
     row.source, row.model_version, row.confidence = SpanSource.ANNOTATOR.value, None, None
 
 
+def set_span_assertion(s: Session, span_id: int, status: str) -> None:
+    """Set a span's assertion status. The span becomes the annotator's, as with a type change: a
+    person confirmed or corrected what the detector proposed."""
+    row = s.get(SpanRow, span_id)
+    if row is None:
+        raise MadpgError(f"span {span_id} does not exist")
+    span = Span(row.start, row.end, row.type.name, assertion=status)  # refuses an unknown status
+    check_statuses(s, [span])
+    row.assertion = span.assertion
+    row.source, row.model_version, row.confidence = SpanSource.ANNOTATOR.value, None, None
+
+
 def replace_spans(s: Session, record_id: int, spans: Sequence[Span]) -> list[int]:
     """Set a record's spans to exactly ``spans`` (used by the BIO editor and by undo)."""
     row = _record_row(s, record_id)
     check_spans(row.text, spans)
+    check_statuses(s, spans)
     ids = _type_ids(s)
     row.spans.clear()
     s.flush()
@@ -324,10 +356,14 @@ def replace_model_spans(s: Session, record_id: int, spans: Sequence[Span], *,
     if row.status == RecordStatus.REVIEWED.value:
         return 0
     row.confidence = confidence
+    check_statuses(s, spans)
     human = [_to_span(r) for r in row.spans if r.source == SpanSource.ANNOTATOR.value]
     for r in [r for r in row.spans if r.source != SpanSource.ANNOTATOR.value]:
         row.spans.remove(r)
+    # Against human spans of every layer, not only the model span's own: the model must not wrap
+    # or cut into anything a person marked, even where the layers would allow it.
     keep = [sp for sp in spans if not any(sp.overlaps(h) for h in human)]
+    check_spans(row.text, keep)
     ids = _type_ids(s)
     row.spans.extend(_span_row(sp, ids) for sp in keep)
     if row.status == RecordStatus.NEW.value:

@@ -1,7 +1,9 @@
 """Strict entity-level precision / recall / F1, micro and per type.
 
 An entity counts only when its start, end and type all match. On IOB2 tags this is seqeval's
-``mode="strict", scheme=IOB2`` (an I-X that does not continue a B-X/I-X is no entity).
+``mode="strict", scheme=IOB2`` (an I-X that does not continue a B-X/I-X is no entity). Only the
+main layer (layer 0) is scored: the model tags one flat layer and is trained on layer 0, so nested
+gold spans of higher layers would count as misses it can never find.
 """
 
 from __future__ import annotations
@@ -68,8 +70,7 @@ def score_spans(gold: Sequence[Iterable[Span]], pred: Sequence[Iterable[Span]]) 
     n_gold: Counter[str] = Counter()
     n_pred: Counter[str] = Counter()
     for g, p in zip(gold, pred):
-        gs = {(s.start, s.end, s.label) for s in g}
-        ps = {(s.start, s.end, s.label) for s in p}
+        gs, ps = _keys(g), _keys(p)
         n_gold.update(k[2] for k in gs)
         n_pred.update(k[2] for k in ps)
         tp.update(k[2] for k in gs & ps)
@@ -77,6 +78,10 @@ def score_spans(gold: Sequence[Iterable[Span]], pred: Sequence[Iterable[Span]]) 
     per = {t: PRF.of(tp[t], n_pred[t], n_gold[t]) for t in types}
     micro = PRF.of(sum(tp.values()), sum(n_pred.values()), sum(n_gold.values()))
     return Scores(micro, per)
+
+
+def _keys(spans: Iterable[Span]) -> set[tuple[int, int, str]]:
+    return {(s.start, s.end, s.label) for s in spans if s.layer == 0}
 
 
 def strict_spans(tags: Sequence[str]) -> list[Span]:
@@ -111,8 +116,7 @@ def record_counts(gold: Sequence[Iterable[Span]], pred: Sequence[Iterable[Span]]
         raise ValueError(f"{len(gold)} gold documents but {len(pred)} predicted")
     out = []
     for g, p in zip(gold, pred):
-        gs = {(s.start, s.end, s.label) for s in g}
-        ps = {(s.start, s.end, s.label) for s in p}
+        gs, ps = _keys(g), _keys(p)
         out.append((len(gs & ps), len(ps), len(gs)))
     return out
 
