@@ -5,7 +5,8 @@ the imported file's folder (or ``images_root``) unless the caller allows otherwi
 decoded before it is accepted, and images are staged so that a refused import leaves none behind
 (see storage.image_store). The slow work — reading, checking, decoding, hashing — happens before
 the write transaction; the transaction itself is batched INSERTs, so other writers (the GUI beside
-a command-line import) wait seconds, not minutes.
+a command-line import) wait seconds, not minutes. A record the project already has (same name, same
+text) is skipped, replaced or added again, as the caller says: re-importing a file does not double it.
 
 Export writes to a hidden temporary file beside the target, named with this process's id, and
 renames it when complete: a stopped, failed or killed export never leaves half a file under the
@@ -16,17 +17,19 @@ the same way), so that the export can be read back without the project.
 
 from __future__ import annotations
 
+import inspect
 import os
 import shutil
 import threading
 from contextlib import closing
-from dataclasses import replace
+from functools import partial
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Literal
 
-from madpg_core.domain import ImportReport, Record, RecordStatus, check_spans
+from madpg_core.domain import ImportReport, Record, RecordStatus, check_spans, count
 from madpg_core.errors import Cancelled, MadpgError
-from madpg_core.formats import EXPORT_FORMATS, WRITERS, read_records
+from madpg_core.formats import EXPORT_FORMATS, WRITERS, Writer, read_records
 from madpg_core.formats.common import (
     ExportImageNames,
     ImageRefs,
@@ -49,19 +52,120 @@ def _validate_image(path: Path) -> None:
         raise MadpgError(f"{e}; the import was refused, nothing was imported") from None
 
 
+OnDuplicate = Literal["skip", "replace", "add"]
+ON_DUPLICATE: tuple[str, ...] = ("skip", "replace", "add")
+NAMED = 5  # record names a duplicates warning lists before "…"
+
+
+@dataclass
+class ImportResult(ImportReport):
+    """What :func:`import_into` did: the reader's report, with ``records``, ``spans`` and ``images``
+    counting what was written (new and replaced records), and what became of the file's records
+    that the project already had — a record with the same name and the same text."""
+
+    added: int = 0  # new records, ``added_again`` and repeats under "add" included
+    replaced: int = 0
+    replaced_reviewed: int = 0  # of ``replaced``: reviewed ones (only with replace_reviewed)
+    skipped: int = 0  # already in the project, left as they are ("skip")
+    kept_reviewed: int = 0  # already in the project and reviewed: "replace" leaves them as they are
+    added_again: int = 0  # already in the project, added as new records all the same ("add")
+    repeated: int = 0  # later copies of a record earlier in the same file
+    on_duplicate: str = "skip"
+
+    def summary(self) -> str:
+        text = super().summary()
+        known = [f"{n} {what}" for n, what in ((self.replaced, "replaced"), (self.skipped, "skipped"),
+                                               (self.kept_reviewed, "kept (reviewed)"),
+                                               (self.added_again, "added again")) if n]
+        if self.replaced_reviewed:
+            known[0] += f" ({self.replaced_reviewed} of them reviewed)"
+        if known:
+            text += "; already in the project (same name and text): " + ", ".join(known)
+        if self.repeated:
+            text += (f"; {count(self.repeated, 'repeat')} of an earlier record in the file "
+                     f"{'added' if self.on_duplicate == 'add' else 'skipped'}")
+        return text
+
+
+def _plan(records: list[Record], found: dict, on_duplicate: str, replace_reviewed: bool,
+          result: ImportResult, path: Path) -> tuple[list[int], list[tuple[int, int]]]:
+    """Which of ``records`` to add (indexes) and which replace a project record ((index, id)), by
+    ``on_duplicate``; counts and warnings go into ``result``. A record repeating an earlier one of the
+    file counts as a repeat (the first copy is the record); a key the project holds more than once
+    is the oldest record's (the others are named in a warning)."""
+    add: list[int] = []
+    replace_: list[tuple[int, int]] = []
+    seen: set[tuple[str, str]] = set()
+    repeats: list[str] = []
+    several: list[str] = []
+    for i, r in enumerate(records):
+        key = (r.name, r.text)
+        if key in seen:
+            repeats.append(r.name or f"#{i + 1}")
+            result.repeated += 1
+            if on_duplicate == "add":
+                add.append(i)
+            continue
+        seen.add(key)
+        have = found.get(key)
+        if not have:
+            add.append(i)
+        elif on_duplicate == "add":
+            add.append(i)
+            result.added_again += 1
+        elif on_duplicate == "skip":
+            result.skipped += 1
+        else:
+            if len(have) > 1:
+                several.append(f"{r.name or '(unnamed)'} (#{', #'.join(str(rid) for rid, _ in have)})")
+            rid, status = have[0]
+            if status == RecordStatus.REVIEWED and not replace_reviewed:
+                result.kept_reviewed += 1
+                continue
+            replace_.append((i, rid))
+            result.replaced += 1
+            result.replaced_reviewed += status == RecordStatus.REVIEWED
+    result.added = len(add)
+    if repeats:
+        result.warnings.append(
+            f"{path}: {count(len(repeats), 'record')} repeat an earlier record of the file (same name and text): "
+            f"{_names(repeats)}; {'added as well' if on_duplicate == 'add' else 'only the first copy was read'}")
+    if several:
+        result.warnings.append(f"{path}: the project holds these records more than once; the oldest copy was "
+                               f"replaced: {_names(several)}")
+    return add, replace_
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:NAMED]) + (", …" if len(names) > NAMED else "")
+
+
 def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | None = None, *,  # noqa: ANN001
                 encoding: str = "utf-8", on_progress: Progress | None = None,
                 stop: threading.Event | None = None, images_root: Path | str | None = None,
-                allow_outside_images: bool = False) -> ImportReport:
-    """Read ``path`` and add every record to ``project``: all or nothing.
+                allow_outside_images: bool = False, on_duplicate: OnDuplicate = "skip",
+                replace_reviewed: bool = False) -> ImportResult:
+    """Read ``path`` and add its records to ``project``: all or nothing.
+
+    A record of the file is already in the project when a record with the same name and the same
+    text is. ``on_duplicate`` says what then happens to it: "skip" (the default: re-importing a file
+    changes nothing), "replace" (the project's record takes the file's spans, status and images and
+    keeps its id, note and check-set role), or "add" (a new record all the same).
+
+    "replace" leaves reviewed records as they are (counted in ``kept_reviewed``) unless
+    ``replace_reviewed``: a reviewed record is a person's checked work, and no file format here
+    carries who reviewed it or when, so a file cannot be known to be the newer of the two.
 
     Args:
         images_root: where relative image references resolve (default: the imported file's folder).
         allow_outside_images: accept references that leave that folder (``..``, absolute paths,
             symlinks); refused by default, so an import cannot pull arbitrary files into a project.
     """
-    from madpg_core.storage import repo
+    from madpg_core.storage import duplicates, repo
     from madpg_core.storage.image_store import staged_images
+
+    if on_duplicate not in ON_DUPLICATE:
+        raise MadpgError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}, not {on_duplicate!r}")
 
     def cancelled() -> bool:
         return stop is not None and stop.is_set()
@@ -77,34 +181,59 @@ def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | 
 
         return report
 
+    path = Path(path)
     refs = ImageRefs(Path(images_root) if images_root else None, allow_outside_images)
-    records, report = read_records(path, fmt, type_map, encoding=encoding, on_progress=part(0), images=refs)
+    records, read = read_records(path, fmt, type_map, encoding=encoding, on_progress=part(0), images=refs)
     check_known_types((s.label for r in records for s in r.spans), project.schema().names, path)
     for r in records:
         try:
             check_spans(r.text, r.spans)
         except MadpgError as e:
             raise MadpgError(f"{path}: record {r.name or '(unnamed)'}: {e}") from None
-    images_progress = part(1)
+    result = ImportResult(**{f.name: getattr(read, f.name) for f in fields(ImportReport)}, on_duplicate=on_duplicate)
+    keys = {(r.name, r.text) for r in records}
+    # Looked up before the images are staged, so that skipped records' images are not decoded and
+    # copied; looked up again in the write transaction, where it cannot change any more.
+    with project.reading() as s:
+        found = duplicates.find(s, keys)
+    add, replace_ = _plan(records, found, on_duplicate, replace_reviewed, result, path)
+    written = [records[i] for i in add] + [records[i] for i, _ in replace_]
+    result.records = len(written)
+    result.spans = sum(len(r.spans) for r in written)
+    result.images = sum(len(r.images) for r in written)
+    if not written:
+        return result  # nothing to write: the write lock is not even taken
+    images_progress, store = part(1), part(2)
     with staged_images(project.folder, project.image_referenced, _validate_image) as stage:
         stored = []
-        for i, r in enumerate(records, 1):
+        for i, r in enumerate(written, 1):
             if cancelled():
                 raise Cancelled("import cancelled; nothing was imported")
             stored.append([stage.add(Path(p)) for p in r.images])
             if r.images:
-                images_progress(i, len(records))
+                images_progress(i, len(written))
         with project.transaction() as s:
-            repo.add_records(s, records, stored, stop=stop, on_progress=part(2))
+            if duplicates.find(s, keys) != found:
+                raise MadpgError("another program added, changed or removed some of these records in the project "
+                                 "while the file was read; nothing was imported: import it again")
+            n, total = len(add), len(written)
+            repo.add_records(s, written[:n], stored[:n], stop=stop, on_progress=lambda d, _t: store(d, total))
+            duplicates.replace_contents(s, [(rid, records[i]) for i, rid in replace_], stored[n:], stop=stop,
+                                        on_progress=lambda d, _t: store(n + d, total))
             stage.publish()  # last step before the commit; undone by staged_images if it fails
-    return report
+    return result
 
 
 def export_project(project, out: Path | str, fmt: str,  # noqa: ANN001
                    status: Literal["all", "reviewed"] = "all", *, on_progress: Progress | None = None,
-                   stop: threading.Event | None = None) -> WriteCounts:
+                   stop: threading.Event | None = None, layer: Literal["outer", "inner"] = "outer",
+                   assertion_column: bool = False) -> WriteCounts:
     """Write the project's records (all, or reviewed only) to ``out``; returns what was written and
-    what the format could not hold (empty records in BIO).
+    what the format could not hold (empty records in BIO, spans outside the one layer BIO writes).
+
+    ``layer`` chooses which flat view of nested spans a format of one layer writes
+    (``domain.layer_view``); ``assertion_column`` adds BIO's third column. A format that takes
+    neither (JSONL writes every layer and status) refuses a value other than the default.
 
     Images are copied into :func:`images_folder` (``OUT_images/``) under their original file names,
     made unique (``scan.png``, ``scan-2.png``): BIO's ``IMGID:`` lines name them, JSONL's ``images``
@@ -116,20 +245,21 @@ def export_project(project, out: Path | str, fmt: str,  # noqa: ANN001
         raise MadpgError(f"cannot export to {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     if status not in ("all", "reviewed"):
         raise MadpgError(f"status must be 'all' or 'reviewed', not {status!r}")
+    write = _writer(fmt, layer, assertion_column)
     out = Path(out)
     wanted = [RecordStatus.REVIEWED] if status == "reviewed" else None
     if out.exists() and not out.is_file():
         if out.is_dir():
             raise MadpgError(f"{out} is a folder; give a file name to export to")
         with open(out, "w", encoding="utf-8", newline="\n") as f:
-            return _write_export(project, f, fmt, wanted, on_progress, stop, _ImageCopies(None, None, stop))
+            return _write_export(project, f, write, wanted, on_progress, stop, _ImageCopies(None, None, stop))
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(out)
     folder = images_folder(out)
     tmp, staging = part_path(out), part_path(folder)
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            counts = _write_export(project, f, fmt, wanted, on_progress, stop, _ImageCopies(staging, folder, stop))
+            counts = _write_export(project, f, write, wanted, on_progress, stop, _ImageCopies(staging, folder, stop))
             f.flush()
             os.fsync(f.fileno())
         # The folder first, then the file: between the two renames (a kill there) the old file sits
@@ -141,6 +271,24 @@ def export_project(project, out: Path | str, fmt: str,  # noqa: ANN001
         raise
     tmp.replace(out)
     return counts
+
+
+def _writer(fmt: str, layer: str, assertion_column: bool) -> Writer:
+    """The writer of ``fmt`` with the options it takes (by keyword name, so a format module opts in
+    by declaring ``layer`` or ``assertion_column``); a non-default option it does not take is an
+    error, not silently ignored."""
+    if layer not in ("outer", "inner"):
+        raise MadpgError(f"layer must be 'outer' or 'inner', not {layer!r}")
+    write = WRITERS[fmt]
+    takes = inspect.signature(write).parameters
+    options = {}
+    for name, value, default in (("layer", layer, "outer"), ("assertion_column", assertion_column, False)):
+        if name in takes:
+            options[name] = value
+        elif value != default:
+            raise MadpgError(f"{fmt} export does not take the {name.replace('_', '-')} option "
+                             f"({fmt} writes every layer and status it can hold)")
+    return partial(write, **options) if options else write
 
 
 def part_path(out: Path) -> Path:
@@ -233,7 +381,7 @@ class _ImageCopies:
                        missing_images=tuple(self.missing))
 
 
-def _write_export(project, f, fmt: str, wanted: list[RecordStatus] | None,  # noqa: ANN001
+def _write_export(project, f, write: Writer, wanted: list[RecordStatus] | None,  # noqa: ANN001
                   on_progress: Progress | None, stop: threading.Event | None, copies: _ImageCopies) -> WriteCounts:
     from madpg_core.storage import repo
 
@@ -254,4 +402,4 @@ def _write_export(project, f, fmt: str, wanted: list[RecordStatus] | None,  # no
         # closing(): an interrupted export (Cancel, SIGTERM) finishes the generator here, while its
         # session is open, not later in the garbage collector on a closed connection.
         with closing(counted()) as records:
-            return copies.counts(WRITERS[fmt](records, f))
+            return copies.counts(write(records, f))

@@ -370,9 +370,17 @@ class MainWindow(QMainWindow):
         dlg = ImportDialog(self.project, self)
         # then parse the new records ahead in the pre-label process, so pre-labelling finds them cached
         dlg.done.connect(lambda _r: (self.records.refresh(), self.model_loop.warm_parse(None)))
+        dlg.done.connect(self._imported)
         dlg.exec()
         if self.ann and self.ann.record is None and self.records.ids():
             self.show_record(self.records.ids()[0])
+
+    def _imported(self, result: object) -> None:
+        """A re-import that replaced records gave their spans new ids: the open record is read
+        again, and undo commands that name the old state are dropped."""
+        if getattr(result, "replaced", 0) and self.ann is not None:
+            self.undo.clear()
+            self.show_record(self.ann.record_id)
 
     def export_records(self) -> None:
         ExportDialog(self.project, self).exec()

@@ -78,8 +78,10 @@ def cancelled_text(message: str) -> str:
 
 def activation_reason(event: dict) -> str:
     """Why a finished version was or was not made active, from the child's "finished" event."""
-    activation = (event.get("metrics") or {}).get("activation")
-    return activation_text(activation) if activation else str(event.get("reason") or "")
+    activation = (event.get("metrics") or {}).get("activation") or {}
+    if activation.get("kind"):  # said in the user's language from the decision's numbers
+        return activation_text(activation)
+    return str(event.get("reason") or activation.get("reason") or "")
 
 
 class TrainingProcess(QObject):

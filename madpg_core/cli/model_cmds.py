@@ -172,10 +172,15 @@ def _corpus_parser(use_gcn: bool):  # noqa: ANN202 - DependencyParser | None
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    from madpg_core.checkpoint import read_info
     from madpg_core.inference.predictor import Predictor
     from madpg_core.train.metrics import score_spans
 
+    info = read_info(args.model)  # config.json only: a corpus that cannot be scored stops before the model loads
+    model_types = tuple(info["config"].get("entity_types") or ())
     records = _read(args.data, args.format, args.map)
+    if model_types:
+        records = _known_types_only(records, model_types, info.get("model_version") or args.model.name, args)
     predictor = Predictor.load(args.model, device=args.device)
     pred = predictor.predict(records)
     scores = score_spans([r.spans for r in records], pred)
@@ -185,3 +190,60 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"model {predictor.version} on {args.data} ({len(records)} records)")
         print(scores.table())
     return 0
+
+
+def _known_types_only(records: list, model_types: tuple[str, ...], model: str, args: argparse.Namespace) -> list:
+    """The records with gold spans of the model's types only. A type the model does not know can
+    only be missed: every corpus type unknown means scores of 0.00 after a minute of predicting, so
+    that stops here (exit 2) naming both sides' types and the shipped maps that fit; some unknown
+    ones are left out of the scores, with a warning."""
+    from collections import Counter
+    from dataclasses import replace
+
+    from madpg_core.errors import MadpgError
+
+    gold = Counter(s.label for r in records for s in r.spans)
+    unknown = {t: n for t, n in sorted(gold.items()) if t not in model_types}
+    if not unknown:
+        return records
+    corpus = f"{args.data.name}" + (f" (after --map {args.map})" if args.map else "")
+    listed = ", ".join(f"{t} ({n})" for t, n in unknown.items())
+    if len(unknown) == len(gold):
+        maps = "" if args.map else _fitting_maps(set(gold), set(model_types))
+        raise MadpgError(
+            f"none of the corpus's entity types is known to the model, so every score would be 0.00: model "
+            f"{model} knows {', '.join(model_types)}; {corpus} has {listed}. "
+            + (f"Rename the corpus's types with --map: {maps}" if maps else
+               "Give --map a file that renames the corpus's types to the model's (source<TAB>target lines or JSON)"))
+    print(f"warning: the model does not know {len(unknown)} of the corpus's {len(gold)} entity types, left out "
+          f"of the scores: {listed}" + ("" if args.map else " (--map renames types)"), file=sys.stderr)
+    return [replace(r, spans=tuple(s for s in r.spans if s.label in model_types)) for r in records]
+
+
+def _fitting_maps(corpus_types: set[str], model_types: set[str]) -> str:
+    """The type maps in resources/maps/ that turn some of the corpus's types into the model's, best
+    first, each with what it maps: "resources/maps/cehrner-to-paper.json (疾病和诊断→Disease, …)"."""
+    from madpg_core.formats import load_type_map
+    from madpg_core.paths import RESOURCES
+
+    found = []
+    for path in sorted((RESOURCES / "maps").glob("*")):
+        if path.suffix.lower() not in (".json", ".tsv", ".txt"):
+            continue
+        try:
+            mapping = load_type_map(path)
+        except Exception:  # noqa: BLE001 - a damaged map only goes unsuggested
+            continue
+        fits = {k: v for k, v in mapping.items() if k in corpus_types and v in model_types}
+        if fits:
+            found.append((len(fits), _shown(path), ", ".join(f"{k}→{v}" for k, v in fits.items())))
+    found.sort(key=lambda f: -f[0])
+    return "; ".join(f"{p} ({pairs})" for _, p, pairs in found)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user can type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from madpg_core.domain import LabelSchema
+from madpg_core.domain import LabelSchema, count
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="where relative image references resolve (default: the imported file's folder)")
     p.add_argument("--allow-outside-images", action="store_true",
                    help="accept image references that leave that folder (.., absolute paths, symlinks)")
+    p.add_argument("--on-duplicate", choices=("skip", "replace", "add"), default="skip",
+                   help="a record already in the project (same name and text): skip it (default), replace its "
+                        "spans, status and images by the file's (it keeps its id and note), or add it again")
+    p.add_argument("--replace-reviewed", action="store_true",
+                   help="with --on-duplicate replace: replace reviewed records too (kept as they are otherwise)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="export a project's records")
@@ -38,6 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--format", "-f", required=True, choices=EXPORT_FORMATS)
     p.add_argument("--status", choices=("all", "reviewed"), default="all")
+    p.add_argument("--layer", choices=("outer", "inner"), default="outer",
+                   help="bio/conll hold one flat layer of nested entities: the outermost (default) or the "
+                        "innermost; the others are counted, not written")
+    p.add_argument("--assertion-column", action="store_true",
+                   help="bio/conll: a third column with each entity's assertion status (present, absent, …)")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("stats", help="records by status, entities by type")
@@ -114,8 +124,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     with stop_on_signals() as stop, Project.open(args.project, on_wait=waiting_message) as project, \
             progress_bar("importing") as bar:
         report = import_into(project, args.path, args.format, type_map, encoding=args.encoding, on_progress=bar,
-                             stop=stop, images_root=args.images_root, allow_outside_images=args.allow_outside_images)
+                             stop=stop, images_root=args.images_root, allow_outside_images=args.allow_outside_images,
+                             on_duplicate=args.on_duplicate, replace_reviewed=args.replace_reviewed)
     print(report.summary())
+    if report.skipped:  # the summary's counts, and how to get the other outcome
+        print(f"note: {count(report.skipped, 'record')} already in the project left unchanged "
+              "(--on-duplicate replace or add to import them anyway)", file=sys.stderr)
+    if report.kept_reviewed:
+        print(f"note: {count(report.kept_reviewed, 'reviewed record')} not replaced "
+              "(--replace-reviewed replaces reviewed records too)", file=sys.stderr)
     for w in report.warnings if args.show_warnings else report.warnings[:5]:
         print(f"warning: {w}", file=sys.stderr)
     if len(report.warnings) > 5 and not args.show_warnings:
@@ -130,7 +147,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     with stop_on_signals() as stop, Project.open(args.project, read_only=True) as project, \
             progress_bar("exporting") as bar:
-        counts = export_project(project, args.out, args.format, args.status, on_progress=bar, stop=stop)
+        counts = export_project(project, args.out, args.format, args.status, on_progress=bar, stop=stop,
+                                layer=args.layer, assertion_column=args.assertion_column)
     print(f"exported {counts.written} records to {args.out}", file=sys.stderr if _is_stdout(args.out) else sys.stdout)
     if counts.images:
         print(f"copied {counts.images} images, under their original names, to {counts.images_folder}",
@@ -140,6 +158,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     if counts.skipped_empty:
         print(f"warning: {counts.skipped_empty} empty records were not written: {args.format} cannot hold a record "
               "without text (jsonl can)", file=sys.stderr)
+    if counts.spans_left_out:
+        other = "inner" if args.layer == "outer" else "outer"
+        print(f"warning: {count(counts.spans_left_out, 'nested or overlapping entity', 'nested or overlapping entities')}"
+              f" not written: {args.format} holds one layer (here the {args.layer} one; --layer {other} writes the "
+              "other, jsonl keeps all)", file=sys.stderr)
     return 0
 
 

@@ -57,11 +57,41 @@ def import_summary(report: ImportReport) -> str:
         # the source file's own type names: they are not in the schema, so they have no display name
         dropped = ", ".join(f"{k}: {v}" for k, v in sorted(report.dropped_by_type.items()))
         text += "\n" + tr("Entities of types without a mapping were left out ({types}).").format(types=dropped)
+    if isinstance(report, transfer.ImportResult):
+        text += "".join("\n" + line for line in duplicate_lines(report))
     warnings = report.warnings
     if warnings:
         text += "\n" + trn("{n} warning:", "{n} warnings:", len(warnings))
         text += "\n" + "\n".join(warnings[:SHOWN_WARNINGS]) + ("\n…" if len(warnings) > SHOWN_WARNINGS else "")
     return text
+
+
+def duplicate_lines(result: transfer.ImportResult) -> list[str]:
+    """What became of the records the project already had (same name and text), one line per
+    outcome that happened: nothing is said when the file brought only new records."""
+    lines = []
+    if result.replaced:
+        lines.append(trn("{n} record already in the project was replaced by the file's version.",
+                         "{n} records already in the project were replaced by the file's version.", result.replaced))
+    if result.replaced_reviewed:
+        lines.append(trn("Of them, {n} had been reviewed.", "Of them, {n} had been reviewed.",
+                         result.replaced_reviewed))
+    if result.kept_reviewed:
+        lines.append(trn("{n} reviewed record already in the project was kept as it is.",
+                         "{n} reviewed records already in the project were kept as they are.", result.kept_reviewed))
+    if result.skipped:
+        lines.append(trn("{n} record already in the project was skipped.",
+                         "{n} records already in the project were skipped.", result.skipped))
+    if result.added_again:
+        lines.append(trn("{n} record already in the project was added again as a new record.",
+                         "{n} records already in the project were added again as new records.", result.added_again))
+    if result.repeated:
+        lines.append(trn("{n} record repeats an earlier one in the file and was added too.",
+                         "{n} records repeat earlier ones in the file and were added too.", result.repeated)
+                     if result.on_duplicate == "add" else
+                     trn("{n} record repeats an earlier one in the file and was skipped.",
+                         "{n} records repeat earlier ones in the file and were skipped.", result.repeated))
+    return lines
 
 
 def _safe_name(name: str) -> str:
@@ -200,6 +230,19 @@ class ImportDialog(_TransferDialog):
         self.allow_outside.setToolTip(tr("Image paths in the imported file must lie in its folder unless this is "
                                          "checked: only check it for files you trust."))
         self.form.addRow("", self.allow_outside)
+        # A record with the same name and text as one in the project is a duplicate. Skip is the
+        # default: importing a file twice changes nothing. Replacing reviewed work is its own entry,
+        # so that it is never the side effect of choosing "replace".
+        self.on_duplicate = QComboBox()
+        for label, value in ((tr("Skip them"), ("skip", False)),
+                             (tr("Replace them, except reviewed records"), ("replace", False)),
+                             (tr("Replace them, reviewed records too"), ("replace", True)),
+                             (tr("Add them as new records"), ("add", False))):
+            self.on_duplicate.addItem(label, value)
+        self.on_duplicate.setToolTip(tr("A record is already in the project when a record with the same name and "
+                                        "the same text is. Replacing gives it the file's entities, status and "
+                                        "images; it keeps its place, note and check-set role."))
+        self.form.addRow(tr("Records already in the project"), self.on_duplicate)
 
     def _pick(self, folder: bool) -> None:
         p = (QFileDialog.getExistingDirectory(self, tr("Import folder")) if folder
@@ -215,6 +258,7 @@ class ImportDialog(_TransferDialog):
     def task(self) -> Callable | None:
         path, fmt, map_path = self.path.text().strip(), self.fmt.currentData(), self.type_map.text().strip()
         allow_outside = self.allow_outside.isChecked()
+        on_duplicate, replace_reviewed = self.on_duplicate.currentData()
         if not path:
             self.info.setText(tr("Choose a file or folder to import."))
             return None
@@ -223,7 +267,8 @@ class ImportDialog(_TransferDialog):
         def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
             type_map = formats.load_type_map(map_path) if map_path else None
             return transfer.import_into(project, path, fmt, type_map, on_progress=on_progress, stop=stop,
-                                        allow_outside_images=allow_outside)
+                                        allow_outside_images=allow_outside, on_duplicate=on_duplicate,
+                                        replace_reviewed=replace_reviewed)
 
         return run
 

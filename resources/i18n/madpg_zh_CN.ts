@@ -560,6 +560,26 @@
       <translation>{n} 条警告：</translation>
     </message>
     <message>
+      <source>{n} records already in the project were replaced by the file's version.</source>
+      <translation>{n} 条项目中已有的记录被文件中的版本替换。</translation>
+    </message>
+    <message>
+      <source>Of them, {n} had been reviewed.</source>
+      <translation>其中 {n} 条曾经审核过。</translation>
+    </message>
+    <message>
+      <source>{n} reviewed records already in the project were kept as they are.</source>
+      <translation>{n} 条项目中已有的已审核记录保持不变。</translation>
+    </message>
+    <message>
+      <source>{n} records already in the project were skipped.</source>
+      <translation>{n} 条项目中已有的记录被跳过。</translation>
+    </message>
+    <message>
+      <source>{n} records already in the project were added again as new records.</source>
+      <translation>{n} 条项目中已有的记录作为新记录再次添加。</translation>
+    </message>
+    <message>
       <source>Working…</source>
       <translation>处理中…</translation>
     </message>
@@ -586,6 +606,14 @@
     <message>
       <source>Image paths in the imported file must lie in its folder unless this is checked: only check it for files you trust.</source>
       <translation>除非勾选此项，导入文件中的图像路径必须位于该文件所在的文件夹内：仅对可信的文件勾选。</translation>
+    </message>
+    <message>
+      <source>A record is already in the project when a record with the same name and the same text is. Replacing gives it the file's entities, status and images; it keeps its place, note and check-set role.</source>
+      <translation>名称和文本都相同的记录视为项目中已有。替换时使用文件中的实体、状态和影像，保留记录的位置、备注和检验集角色。</translation>
+    </message>
+    <message>
+      <source>Records already in the project</source>
+      <translation>项目中已有的记录</translation>
     </message>
     <message>
       <source>Export records</source>
@@ -620,8 +648,32 @@
       <translation>有 {n} 条记录尚未审核：其中的实体是模型的建议，未经人工核对。仍要一并导出吗？</translation>
     </message>
     <message>
+      <source>{n} records repeat earlier ones in the file and were added too.</source>
+      <translation>{n} 条记录与文件中前面的记录重复，也已添加。</translation>
+    </message>
+    <message>
+      <source>{n} records repeat earlier ones in the file and were skipped.</source>
+      <translation>{n} 条记录与文件中前面的记录重复，已跳过。</translation>
+    </message>
+    <message>
       <source>optional: source&lt;TAB&gt;target per line, or JSON</source>
       <translation>可选：每行“源类型&lt;TAB&gt;目标类型”，或 JSON</translation>
+    </message>
+    <message>
+      <source>Skip them</source>
+      <translation>跳过</translation>
+    </message>
+    <message>
+      <source>Replace them, except reviewed records</source>
+      <translation>替换（已审核记录除外）</translation>
+    </message>
+    <message>
+      <source>Replace them, reviewed records too</source>
+      <translation>替换（包括已审核记录）</translation>
+    </message>
+    <message>
+      <source>Add them as new records</source>
+      <translation>作为新记录添加</translation>
     </message>
     <message>
       <source>Import folder</source>
