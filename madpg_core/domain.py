@@ -402,5 +402,5 @@ class ImportReport:
             d = ", ".join(f"{k}: {v}" for k, v in sorted(self.dropped_by_type.items()))
             parts.append(f"dropped unmapped types ({d})")
         if self.warnings:
-            parts.append(f"{len(self.warnings)} warnings")
+            parts.append(count(len(self.warnings), "warning"))
         return "imported " + ", ".join(parts)
