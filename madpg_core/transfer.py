@@ -29,7 +29,7 @@ from typing import Literal
 
 from madpg_core.domain import ImportReport, Record, RecordStatus, check_spans, count
 from madpg_core.errors import Cancelled, MadpgError
-from madpg_core.formats import EXPORT_FORMATS, WRITERS, Writer, read_records
+from madpg_core.formats import EXPORT_FORMATS, FOLDER_WRITERS, WITHOUT_IMAGES, WRITERS, Writer, read_records
 from madpg_core.formats.common import (
     ExportImageNames,
     ImageRefs,
@@ -241,13 +241,15 @@ def export_project(project, out: Path | str, fmt: str,  # noqa: ANN001
     to the export: the next export to ``out`` replaces it (one holding anything else is refused).
     A target that is not a regular file (a pipe, /dev/stdout) is written in place with the names
     alone: there is nothing to rename onto it and no folder beside it."""
-    if fmt not in WRITERS:
+    if fmt not in EXPORT_FORMATS:
         raise MadpgError(f"cannot export to {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}")
     if status not in ("all", "reviewed"):
         raise MadpgError(f"status must be 'all' or 'reviewed', not {status!r}")
     write = _writer(fmt, layer, assertion_column)
     out = Path(out)
     wanted = [RecordStatus.REVIEWED] if status == "reviewed" else None
+    if fmt in FOLDER_WRITERS:
+        return _export_folder(project, out, write, wanted, on_progress, stop)
     if out.exists() and not out.is_file():
         if out.is_dir():
             raise MadpgError(f"{out} is a folder; give a file name to export to")
@@ -259,7 +261,9 @@ def export_project(project, out: Path | str, fmt: str,  # noqa: ANN001
     tmp, staging = part_path(out), part_path(folder)
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as f:
-            counts = _write_export(project, f, write, wanted, on_progress, stop, _ImageCopies(staging, folder, stop))
+            # a format that cannot name images gets none copied (its writer counts them as not carried)
+            copies = _ImageCopies(None, None, stop) if fmt in WITHOUT_IMAGES else _ImageCopies(staging, folder, stop)
+            counts = _write_export(project, f, write, wanted, on_progress, stop, copies)
             f.flush()
             os.fsync(f.fileno())
         # The folder first, then the file: between the two renames (a kill there) the old file sits
@@ -279,7 +283,7 @@ def _writer(fmt: str, layer: str, assertion_column: bool) -> Writer:
     error, not silently ignored."""
     if layer not in ("outer", "inner"):
         raise MadpgError(f"layer must be 'outer' or 'inner', not {layer!r}")
-    write = WRITERS[fmt]
+    write = WRITERS[fmt] if fmt in WRITERS else FOLDER_WRITERS[fmt]
     takes = inspect.signature(write).parameters
     options = {}
     for name, value, default in (("layer", layer, "outer"), ("assertion_column", assertion_column, False)):
@@ -289,6 +293,29 @@ def _writer(fmt: str, layer: str, assertion_column: bool) -> Writer:
             raise MadpgError(f"{fmt} export does not take the {name.replace('_', '-')} option "
                              f"({fmt} writes every layer and status it can hold)")
     return partial(write, **options) if options else write
+
+
+def _export_folder(project, out: Path, write: Writer, wanted: list[RecordStatus] | None,  # noqa: ANN001
+                   on_progress: Progress | None, stop: threading.Event | None) -> WriteCounts:
+    """Export a format that writes a folder (brat): the writer fills a new folder under a temporary
+    name beside ``out``, which then takes ``out``'s place whole. Only a folder an export wrote (or an
+    empty one) is replaced. Such a format names no images (its writer counts them), so none are copied."""
+    if os.path.lexists(out) and not _exported_before(out):
+        what = "a folder" if out.is_dir() else "a file"
+        raise MadpgError(f"{out} is {what} that an export did not write; move it or export under another name "
+                         "(an export replaces only the folder it wrote)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(out)
+    staging = part_path(out)
+    try:
+        counts = _write_export(project, staging, write, wanted, on_progress, stop, _ImageCopies(None, None, stop))
+        (staging / EXPORT_MARK).write_text("Written by a MADPG export; the next export to this folder replaces it.\n",
+                                           encoding="utf-8")
+        _replace_folder(staging, out)
+    except BaseException:  # also SystemExit from the CLI's SIGTERM handler
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return counts
 
 
 def part_path(out: Path) -> Path:

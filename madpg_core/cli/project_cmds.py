@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("import", help="import records into a project (all or nothing)")
     p.add_argument("project", type=Path)
-    p.add_argument("path", type=Path, help="file, or folder for --format folder")
+    p.add_argument("path", type=Path, help="file, or folder for --format folder or brat (hf: either)")
     p.add_argument("--format", "-f", required=True, choices=FORMATS)
     p.add_argument("--map", type=Path, help="type map file (JSON or source<TAB>target lines)")
     p.add_argument("--encoding", default="utf-8", help="text encoding of the input (default utf-8)")
@@ -44,8 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--format", "-f", required=True, choices=EXPORT_FORMATS)
     p.add_argument("--status", choices=("all", "reviewed"), default="all")
     p.add_argument("--layer", choices=("outer", "inner"), default="outer",
-                   help="bio/conll hold one flat layer of nested entities: the outermost (default) or the "
-                        "innermost; the others are counted, not written")
+                   help="bio/conll/conll2003/hf hold one flat layer of nested entities: the outermost (default) "
+                        "or the innermost; the others are counted, not written")
     p.add_argument("--assertion-column", action="store_true",
                    help="bio/conll: a third column with each entity's assertion status (present, absent, …)")
     p.set_defaults(func=cmd_export)
@@ -163,6 +163,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"warning: {count(counts.spans_left_out, 'nested or overlapping entity', 'nested or overlapping entities')}"
               f" not written: {args.format} holds one layer (here the {args.layer} one; --layer {other} writes the "
               "other, jsonl keeps all)", file=sys.stderr)
+    for lost in counts.losses() if hasattr(counts, "losses") else ():
+        print(f"warning: not carried by {args.format}: {lost} (jsonl and spacy keep everything)", file=sys.stderr)
     return 0
 
 

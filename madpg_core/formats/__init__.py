@@ -8,7 +8,7 @@ from pathlib import Path
 
 from madpg_core.domain import ImportReport, Record
 from madpg_core.errors import MadpgError
-from madpg_core.formats import blue, cmeee, conll, folder, jsonl
+from madpg_core.formats import blue, brat, cmeee, conll, conll2003, docbin, folder, hf, jsonl
 from madpg_core.formats.common import ImageRefs, Progress, WriteCounts, load_type_map, map_spans
 
 Reader = Callable[..., list[Record]]
@@ -20,13 +20,29 @@ READERS: dict[str, Reader] = {
     "cehrner": blue.read,
     "cmedqaner": blue.read,
     "cmeee": cmeee.read,
+    # the exchange formats of the field (issue 16): a lossless round trip of what each can carry
+    "brat": brat.read,  # a folder of NAME.txt + NAME.ann
+    "conll2003": conll2003.read,
+    "spacy": docbin.read,  # a .spacy DocBin
+    "hf": hf.read,  # Parquet, a folder of it, or a datasets save_to_disk folder
 }
 Writer = Callable[..., WriteCounts]  # (records, text file)
-WRITERS: dict[str, Writer] = {"bio": conll.write, "conll": conll.write, "jsonl": jsonl.write}
+# A binary format (spacy, hf) writes to the text file's buffer (docbin.binary).
+WRITERS: dict[str, Writer] = {"bio": conll.write, "conll": conll.write, "jsonl": jsonl.write,
+                              "conll2003": conll2003.write, "spacy": docbin.write, "hf": hf.write}
+FolderWriter = Callable[..., WriteCounts]  # (records, a folder to create)
+FOLDER_WRITERS: dict[str, FolderWriter] = {"brat": brat.write_folder}
 FORMATS = tuple(READERS)
-EXPORT_FORMATS = tuple(WRITERS)
+EXPORT_FORMATS = (*WRITERS, *FOLDER_WRITERS)
+# Export formats whose files cannot name images: an export copies none for them (the writer counts
+# them as not carried).
+WITHOUT_IMAGES = frozenset({"conll2003", "hf", "brat"})
+# What an export is called by default (a folder format: no suffix), for a save dialog.
+EXPORT_SUFFIXES = {"bio": ".txt", "conll": ".txt", "jsonl": ".jsonl", "conll2003": ".conll", "spacy": ".spacy",
+                   "hf": ".parquet", "brat": ""}
 
-__all__ = ["EXPORT_FORMATS", "FORMATS", "ImageRefs", "WriteCounts", "load_type_map", "read_records"]
+__all__ = ["EXPORT_FORMATS", "EXPORT_SUFFIXES", "FOLDER_WRITERS", "FORMATS", "WITHOUT_IMAGES", "ImageRefs",
+           "WriteCounts", "load_type_map", "read_records"]
 
 
 def read_records(path: Path | str, fmt: str, type_map: dict[str, str] | None = None, *,
