@@ -27,8 +27,8 @@ from madpg_core.formats import FORMATS
 from madpg_core.retrain import ReplaySource
 from madpg_gui.i18n import tr
 
-# corpus files only: a folder import has no single file to re-read at each run
-REPLAY_FORMATS = tuple(f for f in FORMATS if f != "folder")
+# corpus files only: a folder import (folder, brat) has no single file to re-read at each run
+REPLAY_FORMATS = tuple(f for f in FORMATS if f not in ("folder", "brat"))  # brat: a folder too
 
 
 def _path_row(edit: QLineEdit, button: QPushButton) -> QWidget:
