@@ -19,6 +19,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
 from madpg_core import threads
+from madpg_gui.child_lines import keep_tail, parse_event, split_lines
 from madpg_gui.i18n import tr, trn
 
 QUIT_WAIT_MS = 3_000  # after "quit": a job stops within a second; an idle or loading child ends at once
@@ -116,20 +117,16 @@ class PrelabelProcess(QObject):
     # is the sender.
 
     def _read_stdout(self) -> None:
-        self._buffer += bytes(self.proc.readAllStandardOutput().data())
-        *lines, self._buffer = self._buffer.split(b"\n")
+        lines, self._buffer = split_lines(self._buffer, bytes(self.proc.readAllStandardOutput().data()))
         for line in lines:
             self._line(line)
 
     def _read_stderr(self) -> None:
-        self._stderr = (self._stderr + bytes(self.proc.readAllStandardError().data()))[-20_000:]
+        self._stderr = keep_tail(self._stderr, bytes(self.proc.readAllStandardError().data()))
 
     def _line(self, raw: bytes) -> None:
-        try:
-            event = json.loads(raw.decode("utf-8", errors="replace"))
-        except ValueError:
-            return  # a stray print from a library; only JSON lines are events
-        if not isinstance(event, dict):
+        event = parse_event(raw)
+        if event is None:
             return
         if event.get("event") == "error" and event.get("kind") is None:
             self._fatal = str(event.get("message") or "")  # not about a job (the project would not open): why it ends

@@ -8,7 +8,6 @@ notices and cancels itself, so the active model is never swapped behind the user
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signa
 from madpg_core import threads
 from madpg_core.retrain import ACTIVATE_CHOICES, DEFAULT_MINUTES, ReplaySource, TrainRequest
 from madpg_gui.activation import activation_text
+from madpg_gui.child_lines import keep_tail, parse_event, split_lines
 from madpg_gui.i18n import tr
 
 KILL_AFTER_MS = 30_000  # a child that ignores SIGTERM this long is killed (the active model stays intact)
@@ -147,20 +147,16 @@ class TrainingProcess(QObject):
     # ---------------------------------------------------------------- child output
 
     def _read_stdout(self) -> None:
-        self._buffer += bytes(self.proc.readAllStandardOutput().data())
-        *lines, self._buffer = self._buffer.split(b"\n")
+        lines, self._buffer = split_lines(self._buffer, bytes(self.proc.readAllStandardOutput().data()))
         for line in lines:
             self._line(line)
 
     def _read_stderr(self) -> None:
-        self._stderr = (self._stderr + bytes(self.proc.readAllStandardError().data()))[-20_000:]
+        self._stderr = keep_tail(self._stderr, bytes(self.proc.readAllStandardError().data()))
 
     def _line(self, raw: bytes) -> None:
-        try:
-            event = json.loads(raw.decode("utf-8", errors="replace"))
-        except ValueError:
-            return  # a stray print from a library; only JSON lines are events
-        if not isinstance(event, dict):
+        event = parse_event(raw)
+        if event is None:
             return
         kind = event.get("event")
         if kind in ("progress", "plan"):  # the plan: the child has started and read the project
