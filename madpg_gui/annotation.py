@@ -6,8 +6,7 @@ Widgets never write; they emit intent signals, the main window turns intents int
 
 from __future__ import annotations
 
-import bisect
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, Signal
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from madpg_core.domain import LabelSchema, Record, RecordStatus, Span, check_spans
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
+from madpg_gui.nesting import SpanIndex
 
 
 class Annotation(QObject):
@@ -29,8 +29,10 @@ class Annotation(QObject):
         super().__init__(parent)
         self.project = project
         self.schema: LabelSchema = project.schema()
+        with project.reading() as s:
+            self.statuses: tuple[str, ...] = repo.get_assertion_statuses(s)
         self.record: Record | None = None
-        self._starts: list[int] = []
+        self.index = SpanIndex()  # the record's spans by position (they may nest)
 
     # ---------------------------------------------------------------- reading
 
@@ -44,29 +46,33 @@ class Annotation(QObject):
 
     def _set(self, record: Record | None) -> None:
         self.record = record
-        self._starts = [sp.start for sp in record.spans] if record else []
+        self.index = SpanIndex(record.spans if record else ())
 
     @property
     def record_id(self) -> int | None:
         return self.record.id if self.record else None
 
-    def span_at(self, pos: int) -> Span | None:
-        """The span covering character ``pos`` (spans are flat and sorted by start)."""
-        if not self.record:
-            return None
-        i = bisect.bisect_right(self._starts, pos) - 1
-        if i >= 0 and self.record.spans[i].end > pos:
-            return self.record.spans[i]
-        return None
+    def spans_at(self, pos: int) -> list[Span]:
+        """The spans covering character ``pos``, innermost (shortest) first; of two of the same
+        length, the one of the higher layer (the nested one) first."""
+        return self.index.at(pos)
 
-    def span_exactly(self, start: int, end: int) -> Span | None:
-        sp = self.span_at(start)
-        return sp if sp and sp.start == start and sp.end == end else None
+    def span_at(self, pos: int) -> Span | None:
+        """The innermost span covering character ``pos``."""
+        found = self.spans_at(pos)
+        return found[0] if found else None
+
+    def span_exactly(self, start: int, end: int, layer: int | None = None) -> Span | None:
+        """The span at exactly [start, end) (in ``layer`` when given; else the lowest layer's)."""
+        same = [sp for sp in self.spans_at(start) if sp.end == end and sp.start == start
+                and (layer is None or sp.layer == layer)]
+        return min(same, key=lambda sp: sp.layer) if same else None
 
     def check_new(self, span: Span, replacing: Span | None = None) -> None:
-        """Raise OverlapError when ``span`` would overlap a span other than ``replacing``."""
+        """Raise OverlapError when ``span`` would overlap a span of its layer other than ``replacing``
+        (spans of other layers may nest or overlap)."""
         assert self.record is not None
-        others = [sp for sp in self.record.spans if replacing is None or sp != replacing]
+        others = [sp for sp in self.record.spans if sp.layer == span.layer and (replacing is None or sp != replacing)]
         check_spans(self.record.text, [*others, span])
 
     # ---------------------------------------------------------------- writing (commands call these)
@@ -89,9 +95,10 @@ class Annotation(QObject):
                 self.statusChanged.emit(record_id, record.status)
         self.dataChanged.emit()
 
-    def span_id(self, s: Session, record_id: int, start: int, end: int) -> int | None:
-        """The database id of the span at [start, end) now (ids change when undo re-creates a span)."""
-        return repo.find_span(s, record_id, start, end)
+    def span_id(self, s: Session, record_id: int, start: int, end: int, layer: int | None = None) -> int | None:
+        """The database id of the span at [start, end) in ``layer`` now (ids change when undo
+        re-creates a span; two layers may hold a span of the same range)."""
+        return repo.find_span(s, record_id, start, end, layer)
 
     def set_schema(self, apply: Callable[[Session], None]) -> None:
         with self.project.transaction() as s:
@@ -101,5 +108,16 @@ class Annotation(QObject):
         self.load(self.record_id)
         self.dataChanged.emit()
 
+    def set_statuses(self, statuses: Sequence[str], *, reset_spans_of_removed: bool = False) -> None:
+        """Choose the assertion statuses the project offers (the core refuses what it must: a status
+        spans still carry unless ``reset_spans_of_removed``, and leaving out "present")."""
+        with self.project.transaction() as s:
+            repo.set_assertion_statuses(s, statuses, reset_spans_of_removed=reset_spans_of_removed)
+        with self.project.reading() as s:
+            self.statuses = repo.get_assertion_statuses(s)
+        self.load(self.record_id)  # spans made present again show so at once
+        self.dataChanged.emit()
+
     def status(self) -> RecordStatus | None:
         return self.record.status if self.record else None
+

@@ -1,12 +1,13 @@
 """Undo commands. Each redo()/undo() is one committed transaction, so undo is saved like any edit.
 
-Spans are identified by their offsets, not their database id: undoing a delete re-creates the row
-under a new id, and a later redo must still find it.
+Spans are identified by their offsets and layer, not their database id: undoing a delete re-creates
+the row under a new id, and a later redo must still find it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from PySide6.QtGui import QUndoCommand
 
@@ -51,16 +52,22 @@ class RecordCommand(QUndoCommand):
         return self._done_once
 
     def _span_id(self, s, span: Span) -> int:  # noqa: ANN001 - Session
-        sid = self.ann.span_id(s, self.record_id, span.start, span.end)
+        sid = self.ann.span_id(s, self.record_id, span.start, span.end, span.layer)
         if sid is None:
             raise MadpgError(tr("The entity was changed elsewhere; the edit cannot be applied."))
         return sid
 
 
+def by_annotator(span: Span) -> Span:
+    """``span`` as a person's: a human edit confirms or corrects it, so no model version or confidence."""
+    return replace(span, source=SpanSource.ANNOTATOR, model_version=None, confidence=None, id=None)
+
+
 class AddSpan(RecordCommand):
-    def __init__(self, ann: Annotation, record_id: int, span: Span, on_error: ErrorSink) -> None:
-        super().__init__(ann, record_id, tr("Add entity"), on_error)
-        self.span = Span(span.start, span.end, span.label, SpanSource.ANNOTATOR)
+    def __init__(self, ann: Annotation, record_id: int, span: Span, on_error: ErrorSink,
+                 text: str | None = None) -> None:
+        super().__init__(ann, record_id, text or tr("Add entity"), on_error)
+        self.span = by_annotator(span)  # its layer and assertion status kept
 
     def _do(self, s) -> None:  # noqa: ANN001
         repo.add_span(s, self.record_id, self.span)
@@ -125,11 +132,12 @@ class RejectPrelabel(DeleteSpan):
 
 
 class ReplaceSpans(RecordCommand):
-    """The BIO editor's edit: the record's spans become ``new``."""
+    """The record's spans become ``new``: the BIO editor's edit, a selection labelled over the
+    spans it replaces, a nested span that puts others into new layers."""
 
     def __init__(self, ann: Annotation, record_id: int, old: Sequence[Span], new: Sequence[Span],
-                 on_error: ErrorSink) -> None:
-        super().__init__(ann, record_id, tr("Edit BIO tags"), on_error)
+                 on_error: ErrorSink, text: str | None = None) -> None:
+        super().__init__(ann, record_id, text or tr("Edit BIO tags"), on_error)
         self.old, self.new = list(old), list(new)
 
     def _do(self, s) -> None:  # noqa: ANN001
@@ -151,3 +159,44 @@ class SetStatus(RecordCommand):
 
     def _undo(self, s) -> None:  # noqa: ANN001
         repo.set_status(s, self.record_id, self.old)
+
+
+class _Swap(RecordCommand):
+    """Base: the span ``old`` becomes ``new`` (same record); undo gives back ``old`` exactly, with its
+    origin and confidence. Delete and add in one transaction: the span's row is re-created, which
+    is how undo of every edit here works (spans are found by offsets and layer)."""
+
+    def __init__(self, ann: Annotation, record_id: int, old: Span, new: Span, text: str,
+                 on_error: ErrorSink) -> None:
+        super().__init__(ann, record_id, text, on_error)
+        self.old, self.new = old, new
+
+    def _do(self, s) -> None:  # noqa: ANN001
+        repo.delete_span(s, self._span_id(s, self.old))
+        repo.add_span(s, self.record_id, self.new)
+
+    def _undo(self, s) -> None:  # noqa: ANN001
+        repo.delete_span(s, self._span_id(s, self.new))
+        repo.add_span(s, self.record_id, self.old)
+
+
+class SetAssertion(_Swap):
+    """A span's assertion status (present, absent, …): the span becomes the annotator's, as the
+    core's ``set_span_assertion`` makes it; undo restores the model's proposal with its confidence."""
+
+    def __init__(self, ann: Annotation, record_id: int, span: Span, status: str, on_error: ErrorSink) -> None:
+        super().__init__(ann, record_id, span, by_annotator(replace(span, assertion=status)),
+                         tr("Set assertion status"), on_error)
+
+    def _do(self, s) -> None:  # noqa: ANN001
+        repo.set_span_assertion(s, self._span_id(s, self.old), self.new.assertion)
+
+
+class MoveSpan(_Swap):
+    """A span's start or end moved (a key or a drag): one edit, saved at once. The span becomes
+    the annotator's: a person fixed the model's boundary. The core refuses an overlap in its layer."""
+
+    def __init__(self, ann: Annotation, record_id: int, span: Span, start: int, end: int,
+                 on_error: ErrorSink) -> None:
+        super().__init__(ann, record_id, span, by_annotator(replace(span, start=start, end=end)),
+                         tr("Move entity boundary"), on_error)

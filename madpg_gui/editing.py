@@ -1,7 +1,9 @@
 """Span editing at the desk: labelling a selection, changing a type, deleting, the context menu,
 BIO-tag edits and the keyboard review of pre-labels (Tab / Shift+Tab to the next / previous one,
 Enter accepts, Backspace rejects). Every change is an undo command (commands.py); this class only
-turns intents from the text view, the palette and the tables into commands.
+turns intents from the text view, the palette and the tables into commands. Its parts: assertion
+statuses (assertion_editing.py), boundary moves (boundary.py), and the question a selection over
+existing spans asks — replace them or nest (overlap_choice.py).
 
 Composed into the main window and knowing it only as ``EditingHost`` (no import of main_window.py).
 """
@@ -25,7 +27,10 @@ from madpg_core.domain import (
 from madpg_core.errors import MadpgError
 from madpg_gui import commands
 from madpg_gui.annotation import Annotation
+from madpg_gui.assertion_editing import AssertionEditor
+from madpg_gui.boundary import BoundaryEditor
 from madpg_gui.i18n import tr, trn, type_name
+from madpg_gui.overlap_choice import OverlapChooser
 from madpg_gui.widgets.tables import EntityTable
 from madpg_gui.widgets.text_view import SpanTextView
 
@@ -69,6 +74,10 @@ class SpanEditor(QObject):
         text.acceptRequested.connect(self.accept)
         text.rejectRequested.connect(self.reject)
         text.spansShown.connect(self._count_prelabels)
+        self.assertions = AssertionEditor(self)
+        self.boundaries = BoundaryEditor(self)
+        self.overlap = OverlapChooser(self)
+        text.spansShown.connect(lambda _r: self.overlap.close())  # its question was about other spans
 
     def label_key(self, key: str) -> None:
         if self.w.ann is None:
@@ -99,6 +108,9 @@ class SpanEditor(QObject):
                 self.change_label(same, label)
                 return
             span = Span(a, b, label)
+            if any(sp.overlaps(span) for sp in rec.spans):
+                self.overlap.offer(span)  # replace them, or add it nested: the annotator says
+                return
             try:
                 ann.check_new(span)
             except MadpgError as e:
@@ -117,7 +129,7 @@ class SpanEditor(QObject):
         if span.label == label and span.source.value == "annotator":
             return
         self.w.undo.push(commands.ChangeLabel(self.w.ann, self.w.ann.record_id, span, label, self.w.message))
-        self.select(self.w.ann.span_exactly(span.start, span.end))
+        self.select(self.w.ann.span_exactly(span.start, span.end, span.layer))
 
     def delete_span(self) -> None:
         ann = self.w.ann
@@ -136,15 +148,28 @@ class SpanEditor(QObject):
         self.w.text.select_span(span)
         self.w.entities.select_span(span)
 
-    def span_clicked(self, span: Span) -> None:
+    def span_clicked(self, span: Span | None) -> None:
+        """A click on a span (the innermost, or the next one out on a second click), or on plain
+        text (None: the current span is let go)."""
         self.select(span)
+        ann = self.w.ann
+        if span is not None and ann is not None and ann.record is not None and len(ann.spans_at(span.start)) > 1:
+            self.w.message(tr("{type} «{text}», layer {n}; click it again or press {key} for the entity around it")
+                           .format(type=type_name(span.label, ann.schema), text=span.text_in(ann.record.text),
+                                   n=span.layer, key=key_name("Alt+Up")))
 
     def span_from_table(self, span: Span) -> None:
         self.w.text.select_span(span)
 
     def context_menu(self, span: Span | None, pos: QPoint) -> None:
+        menu = self.build_context_menu(span)
+        if menu is not None:
+            menu.exec(pos)
+
+    def build_context_menu(self, span: Span | None) -> QMenu | None:
+        """The text pane's context menu for ``span`` (None: for the selection, if any)."""
         if self.w.ann is None or self.w.ann.record is None:
-            return
+            return None
         menu = QMenu(self.w)
         if span is not None:
             self.select(span)
@@ -153,6 +178,13 @@ class SpanEditor(QObject):
                 a = sub.addAction(type_name(t), lambda n=t.name: self.apply_label(n))
                 a.setCheckable(True)
                 a.setChecked(t.name == span.label)
+            self.assertions.fill_menu(menu.addMenu(tr("Assertion status")), span)
+            enclosing = [sp for sp in self.w.ann.spans_at(span.start) if sp != span]
+            if enclosing:  # nested: the others at this place, to reach them without a second click
+                other = menu.addMenu(tr("Other entities here"))
+                for sp in enclosing:
+                    other.addAction(f"{type_name(sp.label, self.w.ann.schema)} «{sp.text_in(self.w.ann.record.text)}»",
+                                    lambda s=sp: self.select(s))
             menu.addAction(tr("Delete entity"), self.delete_span)
         elif self.w.text.selection_range():
             sub = menu.addMenu(tr("Label as"))
@@ -160,7 +192,7 @@ class SpanEditor(QObject):
                 sub.addAction(type_name(t), lambda n=t.name: self.apply_label(n))
         else:
             menu.addAction(tr("Select characters to create an entity")).setEnabled(False)
-        menu.exec(pos)
+        return menu
 
     def tag_edited(self, row: int, tag: str) -> None:
         rec = self.w.ann.record if self.w.ann else None
@@ -286,7 +318,7 @@ class SpanEditor(QObject):
         """Undo of an accept or reject: highlight the pre-label it brought back."""
         ann = self.w.ann
         if ann is not None and ann.record is not None:
-            self.select(ann.span_exactly(span.start, span.end))
+            self.select(ann.span_exactly(span.start, span.end, span.layer))
 
     def _count_prelabels(self, record: Record | None) -> None:
         n = sum(sp.source == SpanSource.MODEL for sp in record.spans) if record else 0

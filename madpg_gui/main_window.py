@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         self.add_action(e, tr("Delete entity"), self.editor.delete_span)
         self.add_action(e, tr("Label schema…"), self.edit_schema)
+        self._project_actions += self.editor.assertions.add_menu_actions(e)  # statuses: keys named, not taken
         m["record"] = r = self.menuBar().addMenu(tr("&Record"))
         self.add_action(r, tr("Accept as reviewed and next"), self.accept_and_next, [K("Ctrl+Return"), K("Ctrl+Enter")])
         self.add_action(r, tr("Next unreviewed"), self.next_unreviewed, K("Ctrl+J"))

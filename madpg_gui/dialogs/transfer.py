@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -92,6 +93,13 @@ def duplicate_lines(result: transfer.ImportResult) -> list[str]:
                      trn("{n} record repeats an earlier one in the file and was skipped.",
                          "{n} records repeat earlier ones in the file and were skipped.", result.repeated))
     return lines
+
+
+def writer_takes(fmt: str, option: str) -> bool:
+    """Whether the export writer of ``fmt`` takes ``option`` ("layer", "assertion_column"), as
+    transfer.export_project decides it: by the writer's keyword parameters."""
+    write = formats.WRITERS.get(fmt)
+    return write is not None and option in inspect.signature(write).parameters
 
 
 def _safe_name(name: str) -> str:
@@ -294,7 +302,29 @@ class ExportDialog(_TransferDialog):
         self.form.addRow(tr("Destination"), _path_row(self.path, pick))
         self.form.addRow(tr("Format"), self.fmt)
         self.form.addRow(tr("Records"), self.status)
+        # A format of one flat layer (BIO) cannot hold nested entities: which layer it writes, and
+        # whether the assertion status goes along as a third column. Shown for the formats that take them.
+        self.layer = QComboBox()
+        self.layer.addItem(tr("The outer entities"), "outer")
+        self.layer.addItem(tr("The inner entities"), "inner")
+        self.layer.setToolTip(tr("Where entities nest (a disease containing an organ), a BIO file holds one of "
+                                 "them; the others are counted below when the export is done."))
+        self.assertion_column = QCheckBox(tr("Add the assertion status as a third column"))
+        self.assertion_column.setToolTip(tr("present, absent, possible, … per character of an entity; O elsewhere"))
+        self.form.addRow(tr("Nested entities"), self.layer)
+        self.form.addRow("", self.assertion_column)
+        self.fmt.currentTextChanged.connect(self._options)
         self._suffix(self.fmt.currentText())
+        self._options(self.fmt.currentText())
+
+    def _options(self, fmt: str) -> None:
+        """Enable the layer and status-column options where the format's writer takes them."""
+        for widget, name in ((self.layer, "layer"), (self.assertion_column, "assertion_column")):
+            on = writer_takes(fmt, name)
+            widget.setEnabled(on)
+            label = self.form.labelForField(widget)
+            if label is not None:
+                label.setEnabled(on)
 
     def _suffix(self, fmt: str) -> None:
         p = Path(self.path.text() or "export")
@@ -314,10 +344,13 @@ class ExportDialog(_TransferDialog):
         if status == "all" and not self._confirm_unreviewed():
             self.info.setText(tr("Not exported. Choose “Reviewed records only” to export gold spans."))
             return None
-        self._target = (out, fmt)  # what describe() reports, whatever the fields say by then
+        layer = self.layer.currentData() if self.layer.isEnabled() else "outer"
+        column = self.assertion_column.isChecked() and self.assertion_column.isEnabled()
+        self._target = (out, fmt, layer)  # what describe() reports, whatever the fields say by then
 
         def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
-            return transfer.export_project(project, out, fmt, status, on_progress=on_progress, stop=stop)
+            return transfer.export_project(project, out, fmt, status, on_progress=on_progress, stop=stop,
+                                           layer=layer, assertion_column=column)
 
         return run
 
@@ -338,13 +371,21 @@ class ExportDialog(_TransferDialog):
         return answer == QMessageBox.StandardButton.Yes
 
     def describe(self, result: object) -> str:
-        out, fmt = self._target
+        out, fmt, layer = self._target
         text = tr("Exported {records} to {path}").format(
             records=trn("{n} record", "{n} records", result.written), path=out)
         if result.skipped_empty:
             text += "\n" + trn("{n} empty record was not written: the {format} format cannot hold it.",
                                 "{n} empty records were not written: the {format} format cannot hold them.",
                                 result.skipped_empty, format=fmt)
+        left_out = getattr(result, "spans_left_out", 0)
+        if left_out:
+            text += "\n" + (trn("{n} nested or overlapping entity was left out: the file holds the outer ones.",
+                                 "{n} nested or overlapping entities were left out: the file holds the outer ones.",
+                                 left_out) if layer == "outer" else
+                             trn("{n} nested or overlapping entity was left out: the file holds the inner ones.",
+                                 "{n} nested or overlapping entities were left out: the file holds the inner ones.",
+                                 left_out))
         if result.images:
             text += "\n" + trn("{n} image copied under its original name to {folder}",
                                 "{n} images copied under their original names to {folder}",

@@ -1,8 +1,12 @@
-"""The text pane: read-only content, character-level selection, spans drawn as ExtraSelections.
+"""The text pane: read-only content, character-level selection, spans drawn as ExtraSelections plus
+painted marks (span_paint.py), span edges draggable (edge_drag.py).
 
 Offsets: the core counts Python ``str`` indices; QTextDocument counts UTF-16 units and folds
 ``\\r\\n`` into one block break. The pane shows ``\\r`` as a space (so every Python character keeps
 its own cell) and maps indices through a table only when the text holds non-BMP characters.
+
+A QTextEdit, not a QPlainTextEdit: only QTextEdit's layout honours a line height, and nested spans
+need room below each line for their underlines (and assertion tags room above).
 """
 
 from __future__ import annotations
@@ -12,29 +16,40 @@ from itertools import accumulate
 
 from PySide6.QtCore import QEvent, QPoint, QRect, Qt, Signal
 from PySide6.QtGui import (
-    QColor,
     QContextMenuEvent,
     QFont,
+    QHelpEvent,
     QKeyEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
+    QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
 )
-from PySide6.QtWidgets import QPlainTextEdit, QTextEdit, QWidget
+from PySide6.QtWidgets import QTextEdit, QToolTip, QWidget
 
-from madpg_core.domain import LabelSchema, Record, Span, SpanSource
-from madpg_gui.widgets.colors import tint
+from madpg_core.domain import LabelSchema, Record, Span
+from madpg_gui.i18n import type_name
+from madpg_gui.nesting import SpanIndex
+from madpg_gui.span_marks import Reasons, span_tooltip
+from madpg_gui.widgets.edge_drag import EdgeDragger
+from madpg_gui.widgets.span_paint import LINE_PITCH, SpanPainter, line_gap, set_slanted, slanted_chars
 
 DIGITS = {getattr(Qt.Key, f"Key_{i}"): str(i) for i in range(1, 10)}
+K, M = Qt.Key, Qt.KeyboardModifier
+EDGE_KEYS = {  # with a span current: its start (Shift) or end (Ctrl+Shift) one character left/right
+    (K.Key_Left, M.ShiftModifier): ("start", -1), (K.Key_Right, M.ShiftModifier): ("start", 1),
+    (K.Key_Left, M.ShiftModifier | M.ControlModifier): ("end", -1),
+    (K.Key_Right, M.ShiftModifier | M.ControlModifier): ("end", 1),
+}
 
 
-class SpanTextView(QPlainTextEdit):
+class SpanTextView(QTextEdit):
     labelKeyPressed = Signal(str)  # "1".."9"
     deleteRequested = Signal()
-    spanClicked = Signal(object)  # Span
+    spanClicked = Signal(object)  # Span, or None: a click on plain text lets the current span go
     contextRequested = Signal(object, QPoint)  # Span | None, global position
     cursorMoved = Signal(int)  # Python offset of the cursor
     # the review loop of pre-labels (editing.py): Tab / Shift+Tab, Enter, Backspace
@@ -42,21 +57,31 @@ class SpanTextView(QPlainTextEdit):
     acceptRequested = Signal()
     rejectRequested = Signal()
     spansShown = Signal(object)  # Record | None: after a record or its new spans are drawn
+    assertionKeyPressed = Signal(int)  # Alt+1..9: the n-th assertion status the project offers
+    edgeMoveRequested = Signal(str, int)  # "start" | "end", -1 | +1: Shift(+Ctrl)+←/→ on the current span
+    edgeDragged = Signal(object, int, int)  # span, its new start and end: a drag of its edge
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setReadOnly(True)
+        self.setAcceptRichText(False)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
                                      | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled, False)  # no IME composing here
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
         self.setUndoRedoEnabled(False)
+        self.viewport().setMouseTracking(True)  # the resize arrow over a span's edge
         self.record: Record | None = None
         self.schema = LabelSchema(())
+        self.painter_ = SpanPainter()
+        self.index = SpanIndex()
+        self.reasons = Reasons()
+        self.dragger = EdgeDragger(self)
         self._qpos: list[int] | None = None  # Python index -> Qt position, None when identical
-        self._formats: dict[tuple[str, bool, bool], QTextCharFormat] = {}
         self._current: Span | None = None
-        self._starts: list[int] = []
+        self._anchor: int | None = None  # where the last click on spans was: a second one there goes outwards
+        self._gap = -1
+        self._slanted: set[int] = set()  # the characters in italics (possible spans)
         self.cursorPositionChanged.connect(lambda: self.cursorMoved.emit(self.cursor_offset()))
 
     # ---------------------------------------------------------------- content
@@ -65,30 +90,50 @@ class SpanTextView(QPlainTextEdit):
         f = QFont(self.font())
         f.setPointSize(size)
         self.setFont(f)
+        self._gap = -1
+        self._space_lines()
 
     def set_schema(self, schema: LabelSchema) -> None:
         self.schema = schema
-        self._formats.clear()
+        self.painter_.set_schema(schema)
         self._paint_spans()
 
     def set_record(self, record: Record | None) -> None:
-        self.record, self._current = record, None
+        self.record, self._current, self._anchor = record, None, None
         text = record.text if record else ""
         if any(ord(c) > 0xFFFF for c in text):
             self._qpos = list(accumulate((2 if ord(c) > 0xFFFF else 1 for c in text), initial=0))
         else:
             self._qpos = None
         self.setPlainText(text.replace("\r", " "))
+        self._gap = -1  # a new document: its blocks have no line height yet
+        self._slanted = set()  # nor italics
         self._paint_spans()
         self.spansShown.emit(record)
 
     def set_spans(self, record: Record) -> None:
-        """Same text, new spans: only the highlights change (no relayout)."""
+        """Same text, new spans: only the highlights change (no relayout, unless the nesting got
+        deeper and the lines need more room)."""
         self.record = record
         if self._current is not None and self._current not in record.spans:
             self._current = None
         self._paint_spans()
         self.spansShown.emit(record)
+
+    def _space_lines(self) -> None:
+        """Space the lines for the marks painted between them (span_paint.line_gap)."""
+        depth = max((sp.layer for sp in self.record.spans), default=0) if self.record else 0
+        gap = line_gap(self.fontMetrics().height(), depth)
+        if gap == self._gap:
+            return
+        self._gap = gap
+        fmt = QTextBlockFormat()
+        fmt.setLineHeight(gap, QTextBlockFormat.LineHeightTypes.LineDistanceHeight.value)
+        c = QTextCursor(self.document())
+        c.select(QTextCursor.SelectionType.Document)
+        c.mergeBlockFormat(fmt)
+        # the first line needs room above it for assertion tags (underlines go below their own line)
+        self.document().setDocumentMargin(max(4, gap - LINE_PITCH * depth))
 
     # ---------------------------------------------------------------- offsets
 
@@ -135,109 +180,83 @@ class SpanTextView(QPlainTextEdit):
     def current_span(self) -> Span | None:
         return self._current
 
+    def spans_at(self, pos: int) -> list[Span]:
+        """The spans covering character ``pos``, innermost first."""
+        return self.index.at(pos)
+
     # ---------------------------------------------------------------- highlights
 
     def _format(self, label: str, model: bool, current: bool) -> QTextCharFormat:
-        key = (label, model, current)
-        fmt = self._formats.get(key)
-        if fmt is None:
-            try:
-                t = self.schema.get(label)
-                color, style = t.color, t.style
-            except Exception:
-                color, style = "#999999", "fill"
-            fmt = QTextCharFormat()
-            dark = QColor(color).darker(140)
-            # Model spans keep a dashed underline in every style: "not yet confirmed" reads the same.
-            line = QTextCharFormat.UnderlineStyle.DashUnderline if model else QTextCharFormat.UnderlineStyle.SingleUnderline
-            if style == "fill" or current:  # the current span is always filled: it must stand out
-                fmt.setBackground(tint(color, 200 if current else (90 if model else 130)))
-            if style == "underline":
-                line = QTextCharFormat.UnderlineStyle.DashUnderline if model else QTextCharFormat.UnderlineStyle.WaveUnderline
-                dark = QColor(color).darker(115)
-            if style == "bold":
-                fmt.setForeground(QColor(color).darker(190))
-                fmt.setFontWeight(QFont.Weight.Bold)
-            if style == "frame":  # drawn in paintEvent; a faint tint keeps the span visible when selected
-                fmt.setBackground(tint(color, 35))
-            fmt.setUnderlineColor(dark)
-            fmt.setUnderlineStyle(line)
-            if current:
-                fmt.setFontWeight(QFont.Weight.Bold)
-            self._formats[key] = fmt
-        return fmt
+        return self.painter_.format(label, model, current)
+
+    def char_format(self, pos: int) -> QTextCharFormat:
+        """The document's own format of character ``pos`` (what assertion statuses change)."""
+        c = QTextCursor(self.document())
+        c.setPosition(self.to_qt(pos) + 1)  # a cursor reports the format of the character before it
+        return c.charFormat()
 
     def _paint_spans(self) -> None:
-        self._starts = [sp.start for sp in self.record.spans] if self.record else []
-        sels = []
-        if self.record:
-            doc = self.document()
-            for sp in self.record.spans:
-                sel = QTextEdit.ExtraSelection()
-                c = QTextCursor(doc)
-                c.setPosition(self.to_qt(sp.start))
-                c.setPosition(self.to_qt(sp.end), QTextCursor.MoveMode.KeepAnchor)
-                sel.cursor = c
-                sel.format = self._format(sp.label, sp.source == SpanSource.MODEL, sp == self._current)
-                sels.append(sel)
+        self.index = SpanIndex(self.record.spans if self.record else ())
+        self._space_lines()
+        slanted = slanted_chars(self.record.spans) if self.record else set()
+        if slanted != self._slanted:
+            set_slanted(QTextCursor(self.document()), self.to_qt, self._slanted, slanted)
+            self._slanted = slanted
+        sels = self.painter_.selections(self, self.record, self._current, self.to_qt) if self.record else []
         self.setExtraSelections(sels)
-        self.viewport().update()  # the current span's frame (paintEvent) reaches past its highlight
+        self.viewport().update()  # the painted marks reach past the highlights
 
     def paintEvent(self, e: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(e)
         if self.record is None:
             return
-        self._paint_frames(e)
-        if self._current is None:
-            return
-        # A frame around the current span: in the review loop it is the pre-label that Enter or
-        # Backspace acts on, and a stronger tint alone did not stand out among its neighbours.
+        # the spans in view, one line beyond each side (a tag stands in the gap above its line)
+        pad = self.fontMetrics().height() + max(self._gap, 0)
+        area = e.rect().adjusted(0, -pad, 0, pad)
+        first = self.to_py(self.cursorForPosition(area.topLeft()).position())
+        last = self.to_py(self.cursorForPosition(area.bottomRight()).position())
         painter = QPainter(self.viewport())
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(self._frame_color(self._current.label), 2))
-        for rect in self._line_rects(self._current):
-            if rect.intersects(e.rect()):
-                painter.drawRoundedRect(rect.adjusted(-1, 0, 1, 0), 3, 3)
+        in_view = self.index.between(first, last + 1)
+        self.painter_.paint(self, painter, in_view, self._current, self._line_rects)
+        if self._current is not None:
+            # A frame around the current span: in the review loop it is the pre-label that Enter or
+            # Backspace acts on, and a stronger tint alone did not stand out among its neighbours.
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(QPen(self.painter_.dark(self._current.label), 2))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for rect in self._line_rects(self._current):
+                if rect.intersects(e.rect()):
+                    painter.drawRoundedRect(rect.adjusted(-1, 0, 1, 0), 3, 3)
+        drag = self.dragger.drag
+        if drag is not None and drag.start < drag.end:  # where the dragged edge would put the span
+            painter.setPen(QPen(self.painter_.dark(drag.span.label), 2, Qt.PenStyle.DashLine))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            for rect in self._line_rects(Span(drag.start, drag.end, drag.span.label)):
+                painter.drawRect(rect.adjusted(0, 0, -1, -1))
+        self.painter_.paint_tags(self, painter, in_view, self._line_rects)
         painter.end()
 
-    def _paint_frames(self, e: QPaintEvent) -> None:
-        """Thin boxes around the spans of types drawn in the "frame" style (only those in view)."""
-        framed = {t.name: QColor(t.color).darker(120) for t in self.schema.types if t.style == "frame"}
-        if not framed:
-            return
-        first = self.to_py(self.cursorForPosition(e.rect().topLeft()).position())
-        last = self.to_py(self.cursorForPosition(e.rect().bottomRight()).position())
-        lo = bisect.bisect_left(self._starts, first) - 1
-        painter = QPainter(self.viewport())
-        for sp in self.record.spans[max(0, lo):]:
-            if sp.start > last:
-                break
-            if sp.label in framed and sp != self._current:
-                painter.setPen(QPen(framed[sp.label], 1, Qt.PenStyle.DashLine if sp.source == SpanSource.MODEL
-                                    else Qt.PenStyle.SolidLine))
-                for rect in self._line_rects(sp):
-                    painter.drawRect(rect.adjusted(0, 0, -1, -1))
-        painter.end()
-
-    def _frame_color(self, label: str) -> QColor:
-        try:
-            return QColor(self.schema.get(label).color).darker(160)
-        except Exception:
-            return QColor("#444444")
+    def char_box(self, q: int) -> QRect:
+        """The box of the character at Qt position ``q``, in viewport coordinates."""
+        c = QTextCursor(self.document())
+        c.setPosition(q)
+        left = self.cursorRect(c)
+        c.setPosition(min(q + 1, self.document().characterCount() - 1))
+        right = self.cursorRect(c)
+        if right.top() != left.top() or right.left() <= left.left():  # wrapped: the character ends its line
+            width = self.fontMetrics().horizontalAdvance(self.document().characterAt(q))
+            return QRect(left.left(), left.top(), max(width, 1), left.height())
+        return QRect(left.left(), left.top(), right.left() - left.left(), left.height())
 
     def _line_rects(self, span: Span) -> list[QRect]:
         """The span's box on each visual line it covers, in viewport coordinates."""
-        c = QTextCursor(self.document())
+        qs, qe = self.to_qt(span.start), self.to_qt(span.end)
+        first, last = self.char_box(qs), self.char_box(qe - 1)
+        if first.top() == last.top():  # on one line: two lookups, not one per character
+            return [QRect(first.left(), first.top(), max(last.right() + 1 - first.left(), 1), first.height())]
         rects: list[QRect] = []
-        for q in range(self.to_qt(span.start), self.to_qt(span.end)):
-            c.setPosition(q)
-            left = self.cursorRect(c)
-            c.setPosition(q + 1)
-            right = self.cursorRect(c)
-            if right.top() != left.top():  # the next character wrapped: this one ends its line
-                width = self.fontMetrics().horizontalAdvance(self.document().characterAt(q))
-                right = QRect(left.left() + width, left.top(), 0, left.height())
-            box = QRect(left.left(), left.top(), max(right.left() - left.left(), 1), left.height())
+        for q in range(qs, qe):
+            box = self.char_box(q)
             if rects and rects[-1].top() == box.top():
                 rects[-1] = rects[-1].united(box)
             else:
@@ -250,50 +269,132 @@ class SpanTextView(QPlainTextEdit):
         # Tab and Shift+Tab walk the pre-labels while a record is shown: QWidget.event would move
         # the focus out of the pane before keyPressEvent ever saw them.
         if e.type() == QEvent.Type.KeyPress and self.record is not None:
-            mods = e.modifiers() & ~(Qt.KeyboardModifier.KeypadModifier | Qt.KeyboardModifier.ShiftModifier)
-            if e.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab) and mods == Qt.KeyboardModifier.NoModifier:
-                back = e.key() == Qt.Key.Key_Backtab or bool(e.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            mods = e.modifiers() & ~(M.KeypadModifier | M.ShiftModifier)
+            if e.key() in (K.Key_Tab, K.Key_Backtab) and mods == M.NoModifier:
+                back = e.key() == K.Key_Backtab or bool(e.modifiers() & M.ShiftModifier)
                 self.nextPrelabelRequested.emit(-1 if back else 1)
                 return True
         return super().event(e)
 
+    def viewportEvent(self, e: QEvent) -> bool:  # noqa: N802
+        if e.type() == QEvent.Type.ToolTip and self.record is not None:
+            self._tooltip(e)
+            return True
+        return super().viewportEvent(e)
+
+    def _tooltip(self, e: QHelpEvent) -> None:
+        """A span's type, assertion status and, for a model span, why the detector proposed it."""
+        q = self.cursorForPosition(e.pos()).position()
+        box = self.char_box(q)
+        if e.pos().x() < box.left() and q > 0:  # cursorForPosition rounds to the nearest boundary
+            q -= 1
+        spans = self.spans_at(self.to_py(q))
+        if not spans:
+            QToolTip.hideText()
+            return
+        sp = self._current if self._current in spans else spans[0]
+        QToolTip.showText(e.globalPos(), span_tooltip(self.record, sp, type_name(sp.label, self.schema),
+                                                      self.reasons), self.viewport())
+
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
-        mods = e.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        bare = mods == Qt.KeyboardModifier.NoModifier
+        mods = e.modifiers() & ~M.KeypadModifier
+        bare = mods == M.NoModifier
         if e.key() in DIGITS and bare:
             self.labelKeyPressed.emit(DIGITS[e.key()])
             return
-        if e.key() == Qt.Key.Key_Delete and bare:
+        if e.key() in DIGITS and mods == M.AltModifier:
+            self.assertionKeyPressed.emit(int(DIGITS[e.key()]))
+            return
+        if (e.key(), mods) in EDGE_KEYS and self._edges_by_keys():
+            self.edgeMoveRequested.emit(*EDGE_KEYS[(e.key(), mods)])
+            return
+        if e.key() == K.Key_Up and mods == M.AltModifier:
+            self._outwards()
+            return
+        if e.key() == K.Key_Escape and bare and self._current is not None:
+            self.spanClicked.emit(None)  # let the current span go: Shift+arrows select text again
+            return
+        if e.key() == K.Key_Delete and bare:
             self.deleteRequested.emit()
             return
-        if e.key() == Qt.Key.Key_Backspace and bare:  # rejects a highlighted pre-label, else deletes
+        if e.key() == K.Key_Backspace and bare:  # rejects a highlighted pre-label, else deletes
             self.rejectRequested.emit()
             return
-        if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and bare:  # Ctrl+Enter stays the window's
+        if e.key() in (K.Key_Return, K.Key_Enter) and bare:  # Ctrl+Enter stays the window's
             self.acceptRequested.emit()
             return
-        if e.text() and e.text().isprintable() and mods in (Qt.KeyboardModifier.NoModifier,
-                                                              Qt.KeyboardModifier.ShiftModifier):
+        if e.text() and e.text().isprintable() and mods in (M.NoModifier, M.ShiftModifier):
             e.ignore()  # bare letters do nothing here (USERS.md #9); let them reach no shortcut either
             return
         super().keyPressEvent(e)
 
+    def _edges_by_keys(self) -> bool:
+        """Shift(+Ctrl)+←/→ move the current span's edges only while the cursor sits on one of them
+        (where a click, Tab or the table leaves it) with nothing selected; anywhere else they select
+        text as usual."""
+        cur = self._current
+        return (cur is not None and not self.textCursor().hasSelection()
+                and self.cursor_offset() in (cur.start, cur.end))
+
+    def _outwards(self) -> None:
+        """Alt+↑: the next span out from the current one at the same place (wrapping to the innermost)."""
+        pos = self._anchor if self._anchor is not None else (self._current.start if self._current else self.cursor_offset())
+        spans = self.spans_at(pos)
+        if spans:
+            self._anchor = pos
+            self.spanClicked.emit(self._after_current(spans))
+
+    def _after_current(self, spans: list[Span]) -> Span:
+        if self._current in spans:
+            return spans[(spans.index(self._current) + 1) % len(spans)]
+        return spans[0]
+
+    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if (e.button() == Qt.MouseButton.LeftButton and e.modifiers() == M.NoModifier and self.record
+                and self.dragger.press(e.position().toPoint())):
+            return  # the press grabbed a span's edge: no text selection starts
+        super().mousePressEvent(e)
+
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        point = e.position().toPoint()
+        if self.dragger.drag is not None:
+            self.dragger.move(point)
+            return
+        if not e.buttons() and self.record is not None:
+            on_edge = self.dragger.edge_at(point) is not None
+            self.viewport().setCursor(Qt.CursorShape.SizeHorCursor if on_edge else Qt.CursorShape.IBeamCursor)
+        super().mouseMoveEvent(e)
+
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if self.dragger.drag is not None:
+            done = self.dragger.release()
+            if done is not None:
+                self.edgeDragged.emit(done.span, done.start, done.end)
+            return
         super().mouseReleaseEvent(e)
         if e.button() == Qt.MouseButton.LeftButton and not self.textCursor().hasSelection() and self.record:
-            q = self.cursorForPosition(e.position().toPoint()).position()
-            span = self._span_at(self.to_py(q))
-            if span is not None:
-                self.spanClicked.emit(span)
+            pos = self._clicked_char(e.position().toPoint())
+            spans = self.spans_at(pos) if pos is not None else []
+            if spans:
+                # the innermost span at the click; a second click at the same place goes outwards
+                target = self._after_current(spans) if pos == self._anchor else spans[0]
+                self._anchor = pos
+                self.spanClicked.emit(target)
+            elif self._current is not None:
+                self._anchor = None
+                self.spanClicked.emit(None)
+
+    def _clicked_char(self, point: QPoint) -> int | None:
+        """The character under ``point`` (not the nearest boundary: a click on a character's right
+        half is still on that character)."""
+        q = self.cursorForPosition(point).position()
+        if q > 0 and point.x() < self.char_box(q).left():
+            q -= 1
+        return self.to_py(q) if self.record and self.to_py(q) < len(self.record.text) else None
 
     def contextMenuEvent(self, e: QContextMenuEvent) -> None:  # noqa: N802
-        pos = self.to_py(self.cursorForPosition(e.pos()).position())
-        self.contextRequested.emit(self._span_at(pos), e.globalPos())
+        pos = self._clicked_char(e.pos())
+        spans = self.spans_at(pos) if pos is not None else []
+        span = self._current if self._current in spans else (spans[0] if spans else None)
+        self.contextRequested.emit(span, e.globalPos())
 
-    def _span_at(self, pos: int) -> Span | None:
-        if not self.record:
-            return None
-        i = bisect.bisect_right(self._starts, pos) - 1  # spans are flat and sorted by start
-        if i >= 0 and self.record.spans[i].end > pos:
-            return self.record.spans[i]
-        return None

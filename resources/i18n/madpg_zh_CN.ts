@@ -40,8 +40,60 @@
       <translation>{new} 已启用：F1 {nums}（{p}% 的重抽样中更好）</translation>
     </message>
     <message>
-      <source>Add entity</source>
-      <translation>添加实体</translation>
+      <source>Assertion status</source>
+      <translation>断言状态</translation>
+    </message>
+    <message>
+      <source>Alt+1, Alt+2, … give the current entity a status</source>
+      <translation>Alt+1、Alt+2 … 为当前实体设置状态</translation>
+    </message>
+    <message>
+      <source>Assertion statuses…</source>
+      <translation>断言状态…</translation>
+    </message>
+    <message>
+      <source>Click an entity first, then give its assertion status (Alt+1…)</source>
+      <translation>请先点击一个实体，再设置其断言状态（Alt+1…）</translation>
+    </message>
+    <message>
+      <source>Assertion statuses</source>
+      <translation>断言状态</translation>
+    </message>
+    <message>
+      <source>Assertion statuses offered: {statuses}</source>
+      <translation>可用的断言状态：{statuses}</translation>
+    </message>
+    <message>
+      <source>The project offers {n} assertion statuses; Alt+{k} gives none of them</source>
+      <translation>本项目提供 {n} 种断言状态；Alt+{k} 不对应任何状态</translation>
+    </message>
+    <message>
+      <source>{type} «{text}»: {status}</source>
+      <translation>{type}「{text}」：{status}</translation>
+    </message>
+    <message>
+      <source>Click an entity first</source>
+      <translation>请先点击一个实体</translation>
+    </message>
+    <message>
+      <source>Entities still carry the statuses you left out ({statuses}). Make them present?</source>
+      <translation>仍有实体使用被移除的状态（{statuses}）。将它们改为“存在”吗？</translation>
+    </message>
+    <message>
+      <source>An entity cannot be empty: its start must stay before its end.</source>
+      <translation>实体不能为空：起点必须在终点之前。</translation>
+    </message>
+    <message>
+      <source>An entity cannot reach past the text.</source>
+      <translation>实体不能超出文本范围。</translation>
+    </message>
+    <message>
+      <source>Not moved: it would overlap {type} «{text}» in the same layer.</source>
+      <translation>未移动：会与同一层的{type}「{text}」重叠。</translation>
+    </message>
+    <message>
+      <source>{type} «{text}» now {start}–{end}</source>
+      <translation>{type}「{text}」现为 {start}–{end}</translation>
     </message>
     <message>
       <source>Delete entity</source>
@@ -60,12 +112,24 @@
       <translation>拒绝预标注</translation>
     </message>
     <message>
-      <source>Edit BIO tags</source>
-      <translation>编辑 BIO 标签</translation>
+      <source>Set assertion status</source>
+      <translation>设置断言状态</translation>
+    </message>
+    <message>
+      <source>Move entity boundary</source>
+      <translation>移动实体边界</translation>
     </message>
     <message>
       <source>The entity was changed elsewhere; the edit cannot be applied.</source>
       <translation>该实体已在别处被修改，无法执行此编辑。</translation>
+    </message>
+    <message>
+      <source>Add entity</source>
+      <translation>添加实体</translation>
+    </message>
+    <message>
+      <source>Edit BIO tags</source>
+      <translation>编辑 BIO 标签</translation>
     </message>
     <message>
       <source>Mark as reviewed</source>
@@ -282,6 +346,14 @@
     <message>
       <source>An identifier cannot start with "-" or with a letter and "-" (B-, I- are BIO tag prefixes): {name}</source>
       <translation>标识符不能以“-”或“一个字母加 -”开头（B-、I- 是 BIO 标签前缀）：{name}</translation>
+    </message>
+    <message>
+      <source>The statuses annotators can give an entity in this project. Alt+1, Alt+2, … give them in this order; the detector proposes only these.</source>
+      <translation>本项目中标注者可以为实体设置的状态。Alt+1、Alt+2 … 按此顺序对应；检测器只会建议这些状态。</translation>
+    </message>
+    <message>
+      <source>Every entity starts as present: this status cannot be left out.</source>
+      <translation>每个实体默认为“存在”：此状态不能移除。</translation>
     </message>
     <message>
       <source>At most {n} epochs, {t}</source>
@@ -640,6 +712,30 @@
       <translation>记录</translation>
     </message>
     <message>
+      <source>The outer entities</source>
+      <translation>外层实体</translation>
+    </message>
+    <message>
+      <source>The inner entities</source>
+      <translation>内层实体</translation>
+    </message>
+    <message>
+      <source>Where entities nest (a disease containing an organ), a BIO file holds one of them; the others are counted below when the export is done.</source>
+      <translation>实体嵌套时（如疾病中包含器官），BIO 文件只能保存其中一层；导出完成后会在下方统计其余实体。</translation>
+    </message>
+    <message>
+      <source>Add the assertion status as a third column</source>
+      <translation>将断言状态作为第三列写出</translation>
+    </message>
+    <message>
+      <source>present, absent, possible, … per character of an entity; O elsewhere</source>
+      <translation>实体的每个字符写其断言状态的标识符；其他位置写 O</translation>
+    </message>
+    <message>
+      <source>Nested entities</source>
+      <translation>嵌套实体</translation>
+    </message>
+    <message>
       <source>Export all records</source>
       <translation>导出全部记录</translation>
     </message>
@@ -720,6 +816,14 @@
       <translation>导入文件</translation>
     </message>
     <message>
+      <source>{n} nested or overlapping entities were left out: the file holds the outer ones.</source>
+      <translation>{n} 个嵌套或重叠实体未写出：文件保存的是外层实体。</translation>
+    </message>
+    <message>
+      <source>{n} nested or overlapping entities were left out: the file holds the inner ones.</source>
+      <translation>{n} 个嵌套或重叠实体未写出：文件保存的是内层实体。</translation>
+    </message>
+    <message>
       <source>Review the pre-labels with the keyboard: Tab / Shift+Tab next / previous, Enter accepts, Backspace rejects, 1–9 change the type; {key} accepts the record and opens the next</source>
       <translation>用键盘审核预标注：Tab / Shift+Tab 下一个 / 上一个，Enter 接受，Backspace 拒绝，1–9 更改类型；{key} 审核通过本记录并打开下一条</translation>
     </message>
@@ -756,6 +860,10 @@
       <translation>所选内容只有空白</translation>
     </message>
     <message>
+      <source>Other entities here</source>
+      <translation>此处的其他实体</translation>
+    </message>
+    <message>
       <source>Label as</source>
       <translation>标注为</translation>
     </message>
@@ -770,6 +878,10 @@
     <message>
       <source>No entity type has the key {key}</source>
       <translation>没有实体类型使用快捷键 {key}</translation>
+    </message>
+    <message>
+      <source>{type} «{text}», layer {n}; click it again or press {key} for the entity around it</source>
+      <translation>{type}「{text}」，第 {n} 层；再次点击或按 {key} 选择外层实体</translation>
     </message>
     <message>
       <source>Back to the first pre-label</source>
@@ -1052,6 +1164,30 @@
       <translation>预标注失败：{m}。已完成的记录保留其标注；下次运行会重新启动该进程。</translation>
     </message>
     <message>
+      <source>Replace entities</source>
+      <translation>替换实体</translation>
+    </message>
+    <message>
+      <source>Add nested entity</source>
+      <translation>添加嵌套实体</translation>
+    </message>
+    <message>
+      <source>&amp;Replace {spans}</source>
+      <translation>替换 {spans}(&amp;R)</translation>
+    </message>
+    <message>
+      <source>Add as &amp;nested entity (layer {n})</source>
+      <translation>添加为嵌套实体（第 {n} 层）(&amp;N)</translation>
+    </message>
+    <message>
+      <source>«{text}» overlaps {spans}: replace, add as nested, or Esc</source>
+      <translation>「{text}」与 {spans} 重叠：替换、添加为嵌套，或按 Esc 取消</translation>
+    </message>
+    <message>
+      <source>The record changed meanwhile; select the characters and label them again.</source>
+      <translation>记录已被修改；请重新选择字符并标注。</translation>
+    </message>
+    <message>
       <source>{n:,} records</source>
       <translation>{n:,} 条记录</translation>
     </message>
@@ -1086,6 +1222,102 @@
     <message>
       <source>cannot start the pre-labelling process ({program}): {m}</source>
       <translation>无法启动预标注进程（{program}）：{m}</translation>
+    </message>
+    <message>
+      <source>The detector found no cue: present.</source>
+      <translation>检测器未发现提示词：存在。</translation>
+    </message>
+    <message>
+      <source>The detector proposed {status}: «{cue}» at {offset}, {side}.</source>
+      <translation>检测器建议“{status}”：提示词「{cue}」位于 {offset}，{side}。</translation>
+    </message>
+    <message>
+      <source>Present</source>
+      <translation>存在</translation>
+    </message>
+    <message>
+      <source>Absent</source>
+      <translation>否定</translation>
+    </message>
+    <message>
+      <source>Possible</source>
+      <translation>可能</translation>
+    </message>
+    <message>
+      <source>Hypothetical</source>
+      <translation>假设</translation>
+    </message>
+    <message>
+      <source>Historical</source>
+      <translation>既往</translation>
+    </message>
+    <message>
+      <source>Family member</source>
+      <translation>家族</translation>
+    </message>
+    <message>
+      <source>no</source>
+      <translation>否</translation>
+    </message>
+    <message>
+      <source>?</source>
+      <translation>疑</translation>
+    </message>
+    <message>
+      <source>if</source>
+      <translation>假</translation>
+    </message>
+    <message>
+      <source>hx</source>
+      <translation>史</translation>
+    </message>
+    <message>
+      <source>fam</source>
+      <translation>家</translation>
+    </message>
+    <message>
+      <source>The patient has it (the default); drawn as usual.</source>
+      <translation>患者存在该情况（默认）；正常显示。</translation>
+    </message>
+    <message>
+      <source>Denied or ruled out (否认, 无, 未见); struck through.</source>
+      <translation>被否认或排除（否认、无、未见）；加删除线显示。</translation>
+    </message>
+    <message>
+      <source>Suspected, not confirmed (疑似, 考虑, 可能); in italics.</source>
+      <translation>疑似、未确诊（疑似、考虑、可能）；斜体显示。</translation>
+    </message>
+    <message>
+      <source>Posed, not asserted: a condition, a risk, a plan (如果, 若, 预防).</source>
+      <translation>假设而非断言：条件、风险或计划（如果、若、预防）。</translation>
+    </message>
+    <message>
+      <source>In the patient's past history (既往, 曾, 病史).</source>
+      <translation>属于患者既往史（既往、曾、病史）。</translation>
+    </message>
+    <message>
+      <source>A relative has it, not the patient (父亲, 母亲, 家族史).</source>
+      <translation>是亲属而非患者本人的情况（父亲、母亲、家族史）。</translation>
+    </message>
+    <message>
+      <source>before the entity</source>
+      <translation>在实体之前</translation>
+    </message>
+    <message>
+      <source>after the entity</source>
+      <translation>在实体之后</translation>
+    </message>
+    <message>
+      <source>Pre-label of model {version}</source>
+      <translation>模型 {version} 的预标注</translation>
+    </message>
+    <message>
+      <source>Assertion: {status}</source>
+      <translation>断言：{status}</translation>
+    </message>
+    <message>
+      <source>Nested: layer {n}</source>
+      <translation>嵌套：第 {n} 层</translation>
     </message>
     <message>
       <source>Training cancelled. The active model is unchanged.</source>
@@ -1316,8 +1548,24 @@
       <translation>结束</translation>
     </message>
     <message>
+      <source>Layer</source>
+      <translation>层</translation>
+    </message>
+    <message>
+      <source>Assertion</source>
+      <translation>断言状态</translation>
+    </message>
+    <message>
       <source>Origin</source>
       <translation>来源</translation>
+    </message>
+    <message>
+      <source>0: the main layer (BIO and training read it); 1, 2, …: entities nested in or overlapping another, drawn as underlines below the line</source>
+      <translation>0：主层（BIO 与训练使用）；1、2 …：嵌套于或重叠于其他实体的实体，以行下方的下划线显示</translation>
+    </message>
+    <message>
+      <source>Assertion status; Alt+1, Alt+2, … in the text set it</source>
+      <translation>断言状态；在文本中按 Alt+1、Alt+2 … 设置</translation>
     </message>
     <message>
       <source>Offset</source>
@@ -1330,6 +1578,10 @@
     <message>
       <source>Tag</source>
       <translation>标签</translation>
+    </message>
+    <message>
+      <source>The tags of layer 0, the main one; nested entities are listed in the entity table</source>
+      <translation>第 0 层（主层）的标签；嵌套实体列在实体表中</translation>
     </message>
     <message>
       <source>annotator</source>
