@@ -79,15 +79,12 @@ class SpanPainter:
         if style == "underline":
             line = QTextCharFormat.UnderlineStyle.DashUnderline if model else QTextCharFormat.UnderlineStyle.WaveUnderline
             dark = QColor(color).darker(115)
-        if style == "bold":  # an ExtraSelection draws the colour; the weight stays the document's
+        if style == "bold":  # the colour here; the weight is the document's own (bold_chars)
             fmt.setForeground(QColor(color).darker(190))
-            fmt.setFontWeight(QFont.Weight.Bold)
         if style == "frame":  # drawn in paintEvent; a faint tint keeps the span visible when selected
             fmt.setBackground(tint(color, 35))
         fmt.setUnderlineColor(dark)
-        fmt.setUnderlineStyle(line)
-        if current:
-            fmt.setFontWeight(QFont.Weight.Bold)
+        fmt.setUnderlineStyle(line)  # (no bold for the current span: an ExtraSelection cannot draw it; it is framed)
         return fmt
 
     # ---------------------------------------------------------------- highlights
@@ -185,8 +182,26 @@ def slanted_chars(spans: Sequence[Span]) -> set[int]:
     return {i for sp in spans if sp.assertion in SLANTED for i in range(sp.start, sp.end)}
 
 
+def bold_chars(spans: Sequence[Span], schema: LabelSchema) -> set[int]:
+    """The characters of spans whose type is drawn in the "bold" text style: a font weight, which,
+    like italics, only the document's own format can show (an ExtraSelection's weight is ignored)."""
+    bold = {t.name for t in schema.types if t.style == "bold"}
+    return {i for sp in spans if sp.label in bold for i in range(sp.start, sp.end)} if bold else set()
+
+
 def set_slanted(doc_cursor: QTextCursor, to_qt: Callable[[int], int], old: set[int], new: set[int]) -> None:
-    """Change the document's italics where ``new`` differs from ``old``, a run of characters per
+    """Change the document's italics where ``new`` differs from ``old`` (see :func:`restyle`)."""
+    restyle(doc_cursor, to_qt, old, new, QTextCharFormat.setFontItalic)
+
+
+def set_bold(doc_cursor: QTextCursor, to_qt: Callable[[int], int], old: set[int], new: set[int]) -> None:
+    restyle(doc_cursor, to_qt, old, new,
+            lambda fmt, on: fmt.setFontWeight(QFont.Weight.Bold if on else QFont.Weight.Normal))
+
+
+def restyle(doc_cursor: QTextCursor, to_qt: Callable[[int], int], old: set[int], new: set[int],
+            apply: Callable[[QTextCharFormat, bool], None]) -> None:
+    """Change the document's own format where ``new`` differs from ``old``, a run of characters per
     call (a record's statuses change a few spans at a time)."""
     changed = sorted(old ^ new)
     run_start = None
@@ -197,7 +212,7 @@ def set_slanted(doc_cursor: QTextCursor, to_qt: Callable[[int], int], old: set[i
         nxt = changed[k + 1] if k + 1 < len(changed) else None
         if nxt != i + 1 or (nxt in new) != (i in new):
             fmt = QTextCharFormat()
-            fmt.setFontItalic(i in new)
+            apply(fmt, i in new)
             doc_cursor.setPosition(to_qt(run_start))
             doc_cursor.setPosition(to_qt(i + 1), QTextCursor.MoveMode.KeepAnchor)
             doc_cursor.mergeCharFormat(fmt)

@@ -35,7 +35,15 @@ from madpg_gui.i18n import type_name
 from madpg_gui.nesting import SpanIndex
 from madpg_gui.span_marks import Reasons, span_tooltip
 from madpg_gui.widgets.edge_drag import EdgeDragger
-from madpg_gui.widgets.span_paint import LINE_PITCH, SpanPainter, line_gap, set_slanted, slanted_chars
+from madpg_gui.widgets.span_paint import (
+    LINE_PITCH,
+    SpanPainter,
+    bold_chars,
+    line_gap,
+    set_bold,
+    set_slanted,
+    slanted_chars,
+)
 
 DIGITS = {getattr(Qt.Key, f"Key_{i}"): str(i) for i in range(1, 10)}
 K, M = Qt.Key, Qt.KeyboardModifier
@@ -82,6 +90,7 @@ class SpanTextView(QTextEdit):
         self._anchor: int | None = None  # where the last click on spans was: a second one there goes outwards
         self._gap = -1
         self._slanted: set[int] = set()  # the characters in italics (possible spans)
+        self._bold: set[int] = set()  # the characters in bold (types drawn in the "bold" style)
         self.cursorPositionChanged.connect(lambda: self.cursorMoved.emit(self.cursor_offset()))
 
     # ---------------------------------------------------------------- content
@@ -107,7 +116,7 @@ class SpanTextView(QTextEdit):
             self._qpos = None
         self.setPlainText(text.replace("\r", " "))
         self._gap = -1  # a new document: its blocks have no line height yet
-        self._slanted = set()  # nor italics
+        self._slanted, self._bold = set(), set()  # nor italics, nor bold
         self._paint_spans()
         self.spansShown.emit(record)
 
@@ -202,6 +211,10 @@ class SpanTextView(QTextEdit):
         if slanted != self._slanted:
             set_slanted(QTextCursor(self.document()), self.to_qt, self._slanted, slanted)
             self._slanted = slanted
+        bold = bold_chars(self.record.spans, self.schema) if self.record else set()
+        if bold != self._bold:
+            set_bold(QTextCursor(self.document()), self.to_qt, self._bold, bold)
+            self._bold = bold
         sels = self.painter_.selections(self, self.record, self._current, self.to_qt) if self.record else []
         self.setExtraSelections(sels)
         self.viewport().update()  # the painted marks reach past the highlights

@@ -50,8 +50,12 @@ def test_the_editor_sets_a_style_and_the_text_draws_it(qtbot, window: MainWindow
     assert dlg.result_schema.get("Symptom").style == "bold"
     w.ann.set_schema(lambda s: repo.set_schema(s, dlg.result_schema))
     bold = _format(w, "Symptom")
-    assert bold.fontWeight() == QFont.Weight.Bold and bold.foreground().color().name() != "#000000"
+    assert bold.foreground().color().name() != "#000000"
     assert bold.background().style() == Qt.BrushStyle.NoBrush  # no fill: the style, not the colour, marks it
+    span = next(sp for sp in w.ann.record.spans if sp.label == "Symptom")
+    # the weight is the document's own format (an ExtraSelection's weight is never drawn)
+    assert all(w.text.char_format(i).fontWeight() == QFont.Weight.Bold for i in range(span.start, span.end))
+    assert w.text.char_format(span.end).fontWeight() != QFont.Weight.Bold
     with Project.open(project_dir, read_only=True) as p:
         assert p.schema().get("Symptom").style == "bold"
 
