@@ -26,14 +26,10 @@ from PySide6.QtGui import (
     QPainter,
     QPalette,
     QPixmap,
-    QWheelEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QGraphicsPixmapItem,
-    QGraphicsScene,
-    QGraphicsView,
     QHBoxLayout,
     QLabel,
     QListView,
@@ -50,71 +46,12 @@ from PySide6.QtWidgets import (
 
 from madpg_gui.i18n import tr
 from madpg_gui.imaging import THUMB, ImageLoader, Loaded
+from madpg_gui.widgets.zoom_view import ZoomView
 
-ZOOM_STEP = 1.25
-MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
 CELL = QSize(THUMB + 60, THUMB + 30)  # a thumbnail, its name under it (16 characters fit); all alike
 IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the decoded QImage, or the error message (str)
 PRESETS_ROLE = Qt.ItemDataRole.UserRole + 1
 DICOM_ROLE = Qt.ItemDataRole.UserRole + 2
-
-
-class ZoomView(QGraphicsView):
-    zoomed = Signal(float)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setScene(QGraphicsScene(self))
-        self.item = QGraphicsPixmapItem()
-        self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
-        self.scene().addItem(self.item)
-        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)  # pan by dragging
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
-        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        self.setBackgroundBrush(Qt.GlobalColor.black)
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a click on the image gives PgUp/PgDn to the pane
-        self.fit_mode = True
-
-    def set_image(self, image: QImage | None, keep_view: bool = False) -> None:
-        self.item.setPixmap(QPixmap.fromImage(image) if image is not None else QPixmap())
-        self.scene().setSceneRect(self.item.boundingRect())
-        if not keep_view or self.fit_mode:
-            self.fit()
-
-    def fit(self) -> None:
-        self.fit_mode = True
-        if not self.item.pixmap().isNull():
-            self.fitInView(self.item, Qt.AspectRatioMode.KeepAspectRatio)
-        self.zoomed.emit(self.transform().m11())
-
-    def zoom(self, factor: float) -> None:
-        self.fit_mode = False
-        scale = self.transform().m11() * factor
-        if MIN_ZOOM < scale < MAX_ZOOM:
-            self.scale(factor, factor)
-        self.zoomed.emit(self.transform().m11())
-
-    def set_zoom(self, scale: float, center: QPointF | None = None) -> None:
-        """An absolute zoom (1.0: one image pixel per screen pixel), centred on ``center`` (scene)."""
-        self.fit_mode = False
-        self.resetTransform()
-        scale = min(max(scale, MIN_ZOOM), MAX_ZOOM)
-        self.scale(scale, scale)
-        if center is not None:
-            self.centerOn(center)
-        self.zoomed.emit(scale)
-
-    def reset_zoom(self) -> None:
-        self.set_zoom(1.0)
-
-    def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
-        if e.angleDelta().y():
-            self.zoom(ZOOM_STEP if e.angleDelta().y() > 0 else 1 / ZOOM_STEP)
-
-    def resizeEvent(self, e) -> None:  # noqa: ANN001, N802
-        super().resizeEvent(e)
-        if self.fit_mode:
-            self.fit()
 
 
 class _ThumbDelegate(QStyledItemDelegate):
@@ -272,6 +209,7 @@ class ImagePane(QWidget):
         self._wl_timer = QTimer(self, singleShot=True, interval=150)
         self._wl_timer.timeout.connect(self._apply_window)
         self.presets.activated.connect(self._preset_chosen)
+        self.view.windowDragged.connect(self._window_dragged)
         self.center.valueChanged.connect(lambda _v: self._wl_timer.start())
         self.width_.valueChanged.connect(lambda _v: self._wl_timer.start())
         lay = QVBoxLayout(self)
@@ -436,6 +374,7 @@ class ImagePane(QWidget):
         self.stack.setCurrentWidget(self.view)
         self.view.set_image(image, keep_view)
         self.wl_bar.setVisible(dicom)
+        self.view.windowing = dicom
         if dicom and not keep_view:
             self._fill_presets(presets)
         self._apply_pending_zoom()
@@ -492,6 +431,14 @@ class ImagePane(QWidget):
             box.setValue(v)
             box.blockSignals(False)
         self._request_window(data)
+
+    def _window_dragged(self, dx: float, dy: float) -> None:
+        """Right-drag: right widens the window (less contrast), down raises the level (darker), as
+        PACS viewers do. The step follows the width, so a drag feels the same on a CT in HU and on
+        an X-ray in raw values; the spin boxes' timer coalesces the re-decodes."""
+        step = max(self.width_.value() / 256.0, 1.0)
+        self.width_.setValue(max(self.width_.minimum(), self.width_.value() + dx * step))
+        self.center.setValue(self.center.value() + dy * step)
 
     def _apply_window(self) -> None:
         self._request_window((self.center.value(), self.width_.value()))

@@ -223,3 +223,40 @@ def test_view_state_round_trip(qtbot, pane: ImagePane, tmp_path: Path) -> None: 
     assert again.index == 0
     again.set_images([])
     again.loader.wait()
+
+
+def _right_drag(view, dx: int, dy: int) -> None:  # noqa: ANN001
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    vp = view.viewport()
+    start = QPointF(vp.rect().center())
+    right, none = Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
+
+    def send(kind: QEvent.Type, at: QPointF, button: Qt.MouseButton, buttons: Qt.MouseButton) -> None:
+        QApplication.sendEvent(vp, QMouseEvent(kind, at, QPointF(vp.mapToGlobal(QPoint(int(at.x()), int(at.y())))),
+                                               button, buttons, Qt.KeyboardModifier.NoModifier))
+
+    send(QEvent.Type.MouseButtonPress, start, right, right)
+    for k in range(1, 5):  # in steps, as a hand moves
+        send(QEvent.Type.MouseMove, start + QPointF(dx * k / 4, dy * k / 4), none, right)
+    send(QEvent.Type.MouseButtonRelease, start + QPointF(dx, dy), right, none)
+
+
+def test_right_drag_sets_window_and_level_on_a_dicom(qtbot, pane: ImagePane, tmp_path: Path) -> None:  # noqa: ANN001
+    """Issue 18 item 3: window/level by right-drag, as in every PACS viewer."""
+    rec = stored_record(tmp_path, [DEMO_IMAGES / "CT_small.dcm", *pngs(tmp_path, 1)])
+    pane.set_images(rec.images, rec.image_names)
+    qtbot.waitUntil(lambda: pane.showing_image, timeout=10000)
+    center, width = pane.center.value(), pane.width_.value()
+    before = pane.view.item.pixmap().toImage()
+    _right_drag(pane.view, 40, -20)  # right: wider; up: lower level
+    assert pane.width_.value() > width and pane.center.value() < center
+    qtbot.waitUntil(lambda: pane.view.item.pixmap().toImage() != before, timeout=10000)  # re-decoded
+    assert pane.view.transform().m11() > 0 and pane.view._drag_from is None
+    pane.show_index(1)  # a PNG has no window: a right-drag does nothing
+    qtbot.waitUntil(lambda: pane.wl_bar.isHidden() and pane.showing_image, timeout=10000)
+    center, width = pane.center.value(), pane.width_.value()
+    _right_drag(pane.view, 40, -20)
+    assert (pane.center.value(), pane.width_.value()) == (center, width)
