@@ -71,6 +71,7 @@ class ImportResult(ImportReport):
     added_again: int = 0  # already in the project, added as new records all the same ("add")
     repeated: int = 0  # later copies of a record earlier in the same file
     on_duplicate: str = "skip"
+    dicom: str = ""  # what became of DICOM headers (deid_dicom.DicomIdentityFilter.summary); "" for none
 
     def summary(self) -> str:
         text = super().summary()
@@ -84,7 +85,7 @@ class ImportResult(ImportReport):
         if self.repeated:
             text += (f"; {count(self.repeated, 'repeat')} of an earlier record in the file "
                      f"{'added' if self.on_duplicate == 'add' else 'skipped'}")
-        return text
+        return text + (f"\n{self.dicom}" if self.dicom else "")
 
 
 def _plan(records: list[Record], found: dict, on_duplicate: str, replace_reviewed: bool,
@@ -144,7 +145,7 @@ def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | 
                 encoding: str = "utf-8", on_progress: Progress | None = None,
                 stop: threading.Event | None = None, images_root: Path | str | None = None,
                 allow_outside_images: bool = False, on_duplicate: OnDuplicate = "skip",
-                replace_reviewed: bool = False) -> ImportResult:
+                replace_reviewed: bool = False, dicom_identity: str | None = None) -> ImportResult:
     """Read ``path`` and add its records to ``project``: all or nothing.
 
     A record of the file is already in the project when a record with the same name and the same
@@ -160,7 +161,10 @@ def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | 
         images_root: where relative image references resolve (default: the imported file's folder).
         allow_outside_images: accept references that leave that folder (``..``, absolute paths,
             symlinks); refused by default, so an import cannot pull arbitrary files into a project.
+        dicom_identity: "strip" (DICOM headers de-identified, the original never copied) or "keep";
+            None takes the project's setting. ``result.dicom`` says what was removed.
     """
+    from madpg_core.deid_dicom import DicomIdentityFilter
     from madpg_core.storage import duplicates, repo
     from madpg_core.storage.image_store import staged_images
 
@@ -204,7 +208,8 @@ def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | 
     if not written:
         return result  # nothing to write: the write lock is not even taken
     images_progress, store = part(1), part(2)
-    with staged_images(project.folder, project.image_referenced, _validate_image) as stage:
+    identity = DicomIdentityFilter(dicom_identity or project.dicom_identity)
+    with staged_images(project.folder, project.image_referenced, _validate_image, identity.rewrite) as stage:
         stored = []
         for i, r in enumerate(written, 1):
             if cancelled():
@@ -221,6 +226,8 @@ def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | 
             duplicates.replace_contents(s, [(rid, records[i]) for i, rid in replace_], stored[n:], stop=stop,
                                         on_progress=lambda d, _t: store(n + d, total))
             stage.publish()  # last step before the commit; undone by staged_images if it fails
+    result.dicom = identity.summary()
+    result.warnings.extend(identity.warnings())
     return result
 
 

@@ -1,7 +1,9 @@
 """Images of one import, staged so that a refused or failed import leaves none behind.
 
 Each image is decoded (by a validator the caller passes: storage knows no image formats), hashed
-and copied into ``images/.staging-PID-N/``. Inside the import's transaction, as its last step,
+and copied into ``images/.staging-PID-N/`` — or, when the caller passes a rewriter (DICOM
+de-identification), the rewriter's output is written there instead and hashed, so the original
+never enters the project. Inside the import's transaction, as its last step,
 :meth:`ImageStaging.publish` moves them to their content-addressed names under ``images/`` after
 noting each new name in a journal. When the transaction fails the new names are removed again;
 when the process dies between the move and the commit, the next writable open of the project reads
@@ -23,6 +25,7 @@ JOURNAL = "published.txt"
 
 Validator = Callable[[Path], None]  # raises MadpgError for a file that is not a readable image
 IsReferenced = Callable[[str], bool]  # rel_path → does a record refer to it?
+Rewriter = Callable[[Path, Path], bool]  # (source, target) → wrote a changed copy to target?
 
 
 def file_sha256(path: Path) -> str:
@@ -60,9 +63,11 @@ def pid_alive(pid: int | None) -> bool:
 
 
 class ImageStaging:
-    def __init__(self, project_folder: Path, validate: Validator | None = None) -> None:
+    def __init__(self, project_folder: Path, validate: Validator | None = None,
+                 rewrite: Rewriter | None = None) -> None:
         self.folder = Path(project_folder)
         self.validate = validate
+        self.rewrite = rewrite
         base = self.folder / IMAGE_DIR
         base.mkdir(exist_ok=True)
         n = 1
@@ -78,9 +83,12 @@ class ImageStaging:
         source = Path(source)
         if self.validate is not None:
             self.validate(source)
-        # One read of the source: copied and hashed together, so the name is the copy's hash.
+        # A copy: one read of the source, copied and hashed together, so the name is the copy's hash.
         incoming = self.dir / f"incoming{len(self._pending)}"
-        sha = _copy_hashing(source, incoming)
+        if self.rewrite is not None and self.rewrite(source, incoming):
+            sha = file_sha256(incoming)  # the name is the hash of what the project holds
+        else:
+            sha = _copy_hashing(source, incoming)
         rel = rel_path_for(sha, source)
         if rel in self._pending or (self.folder / rel).exists():
             incoming.unlink()
@@ -119,9 +127,9 @@ class ImageStaging:
 
 
 @contextmanager
-def staged_images(project_folder: Path, is_referenced: IsReferenced,
-                  validate: Validator | None = None) -> Iterator[ImageStaging]:
-    staging = ImageStaging(project_folder, validate)
+def staged_images(project_folder: Path, is_referenced: IsReferenced, validate: Validator | None = None,
+                  rewrite: Rewriter | None = None) -> Iterator[ImageStaging]:
+    staging = ImageStaging(project_folder, validate, rewrite)
     try:
         yield staging
     except BaseException:

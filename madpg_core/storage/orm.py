@@ -27,6 +27,9 @@ class ProjectRow(Base):
     # ["present", "absent", …]: the assertion statuses the project offers, in order; NULL (before
     # revision 0006, and until the user changes it) offers all of domain.ASSERTION_STATUSES.
     assertion_statuses: Mapped[list | None] = mapped_column(JSON)
+    # "strip" or "keep": what an import does with DICOM headers (deid_dicom); NULL (before revision
+    # 0007, and until the user changes it) is "strip", so patient identity stays out by default.
+    dicom_identity: Mapped[str | None] = mapped_column(String(8))
 
 
 class EntityTypeRow(Base):

@@ -213,6 +213,18 @@ class Project:
             return s.scalar(select(ProjectRow.name)) or self.folder.name
 
     @property
+    def dicom_identity(self) -> str:
+        """What imports do with DICOM headers: "strip" (the default) or "keep"."""
+        with self.reading() as s:
+            return s.scalar(select(ProjectRow.dicom_identity)) or "strip"
+
+    def set_dicom_identity(self, value: str) -> None:
+        if value not in ("strip", "keep"):
+            raise MadpgError(f"DICOM identity must be strip or keep, not {value!r}")
+        with self.transaction() as s:
+            s.get(ProjectRow, 1).dicom_identity = value
+
+    @property
     def image_root(self) -> str:
         return str(self.folder)
 

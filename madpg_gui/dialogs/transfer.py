@@ -238,6 +238,14 @@ class ImportDialog(_TransferDialog):
         self.allow_outside.setToolTip(tr("Image paths in the imported file must lie in its folder unless this is "
                                          "checked: only check it for files you trust."))
         self.form.addRow("", self.allow_outside)
+        # The project's setting (strip unless changed), for this import: patient identity in DICOM
+        # headers never enters the project unless the user unticks it (issue 18).
+        self.strip_dicom = QCheckBox(tr("Remove patient identity from DICOM headers"))
+        self.strip_dicom.setChecked(project.dicom_identity != "keep")
+        self.strip_dicom.setToolTip(tr("Names, IDs, birth dates, institution and private tags are removed or "
+                                       "replaced (DICOM PS3.15 basic profile); the pixels stay as they are, and "
+                                       "the original file is not copied into the project."))
+        self.form.addRow("", self.strip_dicom)
         # A record with the same name and text as one in the project is a duplicate. Skip is the
         # default: importing a file twice changes nothing. Replacing reviewed work is its own entry,
         # so that it is never the side effect of choosing "replace".
@@ -266,6 +274,7 @@ class ImportDialog(_TransferDialog):
     def task(self) -> Callable | None:
         path, fmt, map_path = self.path.text().strip(), self.fmt.currentData(), self.type_map.text().strip()
         allow_outside = self.allow_outside.isChecked()
+        identity = "strip" if self.strip_dicom.isChecked() else "keep"
         on_duplicate, replace_reviewed = self.on_duplicate.currentData()
         if not path:
             self.info.setText(tr("Choose a file or folder to import."))
@@ -276,12 +285,19 @@ class ImportDialog(_TransferDialog):
             type_map = formats.load_type_map(map_path) if map_path else None
             return transfer.import_into(project, path, fmt, type_map, on_progress=on_progress, stop=stop,
                                         allow_outside_images=allow_outside, on_duplicate=on_duplicate,
-                                        replace_reviewed=replace_reviewed)
+                                        replace_reviewed=replace_reviewed, dicom_identity=identity)
 
         return run
 
     def describe(self, result: object) -> str:
-        return import_summary(result) if isinstance(result, ImportReport) else str(result)
+        if not isinstance(result, ImportReport):
+            return str(result)
+        text = import_summary(result)
+        if getattr(result, "dicom", ""):  # the core's line is English: say it here
+            text += "\n" + (tr("DICOM headers de-identified: patient names, IDs, dates and institution removed or "
+                                "replaced.") if self.strip_dicom.isChecked()
+                             else tr("DICOM headers kept as they are, patient identity included."))
+        return text
 
 
 class ExportDialog(_TransferDialog):

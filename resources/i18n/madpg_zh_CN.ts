@@ -680,6 +680,14 @@
       <translation>除非勾选此项，导入文件中的图像路径必须位于该文件所在的文件夹内：仅对可信的文件勾选。</translation>
     </message>
     <message>
+      <source>Remove patient identity from DICOM headers</source>
+      <translation>从 DICOM 文件头中去除患者身份信息</translation>
+    </message>
+    <message>
+      <source>Names, IDs, birth dates, institution and private tags are removed or replaced (DICOM PS3.15 basic profile); the pixels stay as they are, and the original file is not copied into the project.</source>
+      <translation>姓名、编号、出生日期、机构和私有标签将被删除或替换（依据 DICOM PS3.15 基本规范）；像素保持不变，原始文件不会复制到项目中。</translation>
+    </message>
+    <message>
       <source>A record is already in the project when a record with the same name and the same text is. Replacing gives it the file's entities, status and images; it keeps its place, note and check-set role.</source>
       <translation>名称和文本都相同的记录视为项目中已有。替换时使用文件中的实体、状态和影像，保留记录的位置、备注和检验集角色。</translation>
     </message>
@@ -814,6 +822,14 @@
     <message>
       <source>Import file</source>
       <translation>导入文件</translation>
+    </message>
+    <message>
+      <source>DICOM headers de-identified: patient names, IDs, dates and institution removed or replaced.</source>
+      <translation>DICOM 文件头已去标识化：患者姓名、编号、日期和机构已删除或替换。</translation>
+    </message>
+    <message>
+      <source>DICOM headers kept as they are, patient identity included.</source>
+      <translation>DICOM 文件头保持原样，包括患者身份信息。</translation>
     </message>
     <message>
       <source>{n} nested or overlapping entities were left out: the file holds the outer ones.</source>

@@ -54,3 +54,36 @@ def test_import_dialog_skips_replaces_or_adds_records_already_in_the_project(qtb
     text = run_import(qtbot, window, src, choice=3)
     assert text.startswith("Imported 2 records") and "2 records already in the project were added again" in text
     assert len(read_db(window.project.folder)) == 7
+
+
+def test_the_import_dialog_strips_dicom_identity_unless_unticked(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    """Issue 18 item 4: the project's setting (strip) is the dialog's default; unticking keeps it."""
+    import json
+
+    import pydicom
+
+    from madpg_core.storage import repo as repo_mod
+    from madpg_core.storage.project import Project
+    from madpg_gui.dialogs.transfer import ImportDialog
+
+    demo = Path(__file__).resolve().parents[2] / "resources" / "demo" / "images" / "CT_small.dcm"
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "ct.dcm").write_bytes(demo.read_bytes())
+    (src / "a.jsonl").write_text(json.dumps({"name": "ct", "text": "胸部CT。", "images": ["ct.dcm"]}) + "\n",
+                                 encoding="utf-8")
+    original = pydicom.dcmread(demo).PatientName
+    for keep, folder in ((False, tmp_path / "p1"), (True, tmp_path / "p2")):
+        with Project.create(folder) as p:
+            dlg = ImportDialog(p)
+            qtbot.addWidget(dlg)
+            assert dlg.strip_dicom.isChecked()
+            dlg.strip_dicom.setChecked(not keep)
+            dlg.path.setText(str(src / "a.jsonl"))
+            dlg.fmt.setCurrentIndex(dlg.fmt.findData("jsonl"))
+            with qtbot.waitSignal(dlg.done, timeout=20000):
+                dlg._start()
+            assert "DICOM headers" in dlg.info.text()
+            with p.reading() as s:
+                stored = next(repo_mod.iter_records(s, image_root=p.image_root)).images[0]
+            assert (pydicom.dcmread(stored).PatientName == original) is keep
