@@ -1,4 +1,4 @@
-"""`madpg init | import | export | stats`: projects, their data in and out."""
+"""`madpg init | import | export | stats | settings`: projects, their data in and out."""
 
 from __future__ import annotations
 
@@ -36,7 +36,16 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "spans, status and images by the file's (it keeps its id and note), or add it again")
     p.add_argument("--replace-reviewed", action="store_true",
                    help="with --on-duplicate replace: replace reviewed records too (kept as they are otherwise)")
+    p.add_argument("--dicom-identity", choices=("strip", "keep"),
+                   help="for this import: de-identify DICOM headers (strip) or keep them as they are "
+                        "(default: the project's setting, see `madpg settings`)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("settings", help="show or change the project's settings")
+    p.add_argument("project", type=Path)
+    p.add_argument("--dicom-identity", choices=("strip", "keep"),
+                   help="what imports do with DICOM headers: de-identify them (strip, the default) or keep them")
+    p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("export", help="export a project's records")
     p.add_argument("project", type=Path)
@@ -48,6 +57,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "or the innermost; the others are counted, not written")
     p.add_argument("--assertion-column", action="store_true",
                    help="bio/conll: a third column with each entity's assertion status (present, absent, …)")
+    from madpg_core.cli.phi_cmds import add_export_options
+
+    add_export_options(p)  # --allow-phi, --mask-phi: the personal-information gate
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("stats", help="records by status, entities by type")
@@ -125,7 +137,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             progress_bar("importing") as bar:
         report = import_into(project, args.path, args.format, type_map, encoding=args.encoding, on_progress=bar,
                              stop=stop, images_root=args.images_root, allow_outside_images=args.allow_outside_images,
-                             on_duplicate=args.on_duplicate, replace_reviewed=args.replace_reviewed)
+                             on_duplicate=args.on_duplicate, replace_reviewed=args.replace_reviewed,
+                             dicom_identity=args.dicom_identity)
     print(report.summary())
     if report.skipped:  # the summary's counts, and how to get the other outcome
         print(f"note: {count(report.skipped, 'record')} already in the project left unchanged "
@@ -140,14 +153,25 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    from madpg_core.storage.project import Project
+
+    with Project.open(args.project, on_wait=waiting_message, backup=False) as project:
+        if args.dicom_identity:
+            project.set_dicom_identity(args.dicom_identity)
+        print(f"dicom-identity: {project.dicom_identity}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from madpg_core.cli.loop_cmds import stop_on_signals
+    from madpg_core.cli.phi_cmds import export_source
     from madpg_core.storage.project import Project
     from madpg_core.transfer import export_project
 
     with stop_on_signals() as stop, Project.open(args.project, read_only=True) as project, \
-            progress_bar("exporting") as bar:
-        counts = export_project(project, args.out, args.format, args.status, on_progress=bar, stop=stop,
+            export_source(project, args) as source, progress_bar("exporting") as bar:
+        counts = export_project(source, args.out, args.format, args.status, on_progress=bar, stop=stop,
                                 layer=args.layer, assertion_column=args.assertion_column)
     print(f"exported {counts.written} records to {args.out}", file=sys.stderr if _is_stdout(args.out) else sys.stdout)
     if counts.images:
