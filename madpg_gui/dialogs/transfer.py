@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+from contextlib import nullcontext
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,8 +29,10 @@ from PySide6.QtWidgets import (
 from madpg_core import formats, transfer
 from madpg_core.domain import ImportReport, RecordStatus
 from madpg_core.storage import repo
+from madpg_core.phi_gate import masked_copy
 from madpg_core.storage.project import Project
 from madpg_gui import workers
+from madpg_gui.dialogs.phi_check import check_before_export
 from madpg_gui.i18n import tr, trn
 
 SHOWN_WARNINGS = 5  # the first warnings under the summary; the rest are counted
@@ -360,13 +363,18 @@ class ExportDialog(_TransferDialog):
         if status == "all" and not self._confirm_unreviewed():
             self.info.setText(tr("Not exported. Choose “Reviewed records only” to export gold spans."))
             return None
+        go_on, to_mask = check_before_export(self, project, status)  # personal information (issue 18)
+        if not go_on:
+            self.info.setText(tr("Not exported: personal information was found and you cancelled."))
+            return None
         layer = self.layer.currentData() if self.layer.isEnabled() else "outer"
         column = self.assertion_column.isChecked() and self.assertion_column.isEnabled()
         self._target = (out, fmt, layer)  # what describe() reports, whatever the fields say by then
 
         def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
-            return transfer.export_project(project, out, fmt, status, on_progress=on_progress, stop=stop,
-                                           layer=layer, assertion_column=column)
+            with masked_copy(project, to_mask) if to_mask else nullcontext(project) as source:
+                return transfer.export_project(source, out, fmt, status, on_progress=on_progress, stop=stop,
+                                               layer=layer, assertion_column=column)
 
         return run
 

@@ -204,6 +204,66 @@
       <translation>已损坏：{problem}</translation>
     </message>
     <message>
+      <source>Personal information in the export</source>
+      <translation>导出内容中含有个人信息</translation>
+    </message>
+    <message>
+      <source>Mask it: each character becomes ＊ in the exported file, offsets unchanged; the project keeps its text.</source>
+      <translation>遮蔽：导出文件中每个字符替换为 ＊，偏移量不变；项目中的文本保持不变。</translation>
+    </message>
+    <message>
+      <source>Mask them in the export</source>
+      <translation>在导出中遮蔽</translation>
+    </message>
+    <message>
+      <source>Export as they are</source>
+      <translation>原样导出</translation>
+    </message>
+    <message>
+      <source>… and {n} more</source>
+      <translation>…… 另有 {n} 处</translation>
+    </message>
+    <message>
+      <source>(in {n} records).</source>
+      <translation>（分布在 {n} 条记录中）。</translation>
+    </message>
+    <message>
+      <source>resident ID number</source>
+      <translation>居民身份证号</translation>
+    </message>
+    <message>
+      <source>mobile number</source>
+      <translation>手机号码</translation>
+    </message>
+    <message>
+      <source>telephone number</source>
+      <translation>电话号码</translation>
+    </message>
+    <message>
+      <source>date of birth</source>
+      <translation>出生日期</translation>
+    </message>
+    <message>
+      <source>personal name</source>
+      <translation>姓名</translation>
+    </message>
+    <message>
+      <source>record number</source>
+      <translation>病案号</translation>
+    </message>
+    <message>
+      <source>address</source>
+      <translation>住址</translation>
+    </message>
+    <message>
+      <source>hospital name</source>
+      <translation>医院名称</translation>
+    </message>
+    <message>
+      <source>The records to export hold {n} pieces of personal information</source>
+      <translation>待导出的记录中含有 {n} 处个人信息</translation>
+    </message>
+    <message>
       <source>Replay corpus</source>
       <translation>回放语料</translation>
     </message>
@@ -798,6 +858,10 @@
     <message>
       <source>Not exported. Choose “Reviewed records only” to export gold spans.</source>
       <translation>未导出。要导出人工确认的标注，请选择“仅已审核记录”。</translation>
+    </message>
+    <message>
+      <source>Not exported: personal information was found and you cancelled.</source>
+      <translation>未导出：发现个人信息，您已取消。</translation>
     </message>
     <message>
       <source>Exported {records} to {path}</source>
