@@ -13,12 +13,12 @@ from madpg_core.errors import Cancelled, MadpgError
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here so that `madpg --help` names every command, while each module stays small.
-    from madpg_core.cli import loop_cmds, model_cmds, parser_cmds, phi_cmds, project_cmds, resource_cmds
+    from madpg_core.cli import loop_cmds, model_cmds, parser_cmds, phi_cmds, project_cmds, resource_cmds, team_cmds
 
     parser = argparse.ArgumentParser(prog="madpg", description="MADPG Annotator command line")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (project_cmds, phi_cmds, model_cmds, loop_cmds, parser_cmds, resource_cmds):
+    for module in (project_cmds, phi_cmds, team_cmds, model_cmds, loop_cmds, parser_cmds, resource_cmds):
         module.register(sub)
     return parser
 
