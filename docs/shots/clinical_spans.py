@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shot import ROOT, close, open_window, run, save, wait  # noqa: E402
 
 NEGATED = "患者男，67岁，咳嗽、咳痰3天，伴发热。否认高血压、糖尿病史。考虑肺炎可能。既往慢性胃炎病史。父亲有冠心病史。如出现胸痛需及时就诊。"
 NEGATED_SPANS = [("咳嗽", "Symptom"), ("咳痰", "Symptom"), ("发热", "Symptom"), ("高血压", "Disease"),
@@ -59,28 +58,12 @@ def make_project(folder: Path) -> Path:
     return folder
 
 
-def settle(app: object, seconds: float = 0.4) -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.02)
-
-
 def main(out_dir: Path) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
-    from madpg_gui import i18n, settings
-    from madpg_gui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication([])
-    i18n.install("en")
-    folder = make_project(Path(os.environ["MADPG_HOME"]) / "clinic")
-    w = MainWindow(settings.Preferences(language="en", text_font_size=17))
-    w.resize(1280, 760)
-    w.show()
-    assert w.open_project(folder)
+    app, w = open_window(make_project(Path(os.environ["MADPG_HOME"]) / "clinic"), size=(1280, 760),
+                         text_font_size=17)
     w.docks["entities"].raise_()
     w.resizeDocks([w.docks["entities"]], [300], Qt.Orientation.Vertical)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -93,27 +76,16 @@ def main(out_dir: Path) -> None:
     w.activateWindow()
     w.text.setFocus()
     QTest.keyClick(w.text, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)  # Alt+2: absent, confirmed
-    settle(app)
+    wait(app, lambda: False, 0.4)  # let the paints land
     save(w, out_dir / "negated-span.png")
 
     w.show_record(ids[1])
     text = w.ann.record.text
     w.editor.span_clicked(w.ann.span_at(text.index("右下肺")))  # the innermost: the Organ
-    settle(app)
+    wait(app, lambda: False, 0.4)  # let the paints land
     save(w, out_dir / "nested-spans.png")
-    w.model_loop.shutdown()
-    w.close()
-
-
-def save(w: object, out: Path) -> None:
-    if not w.grab().save(str(out)):
-        raise SystemExit(f"could not write {out}")
-    print(f"wrote {out}: {w.statusBar().currentMessage()}")
+    close(w)
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    with tempfile.TemporaryDirectory(prefix="madpg-shot-") as home:
-        os.environ["MADPG_HOME"] = home  # a sealed home: no real settings, recent projects or data
-        sys.path.insert(0, str(ROOT))
-        main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else ROOT / "docs")
+    run(main, ROOT / "docs")

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from shot import ROOT, close, open_window, run, save, wait  # noqa: E402
 OUT = ROOT / "docs" / "review-loop.png"
 
 
@@ -39,47 +38,23 @@ def prelabelled_demo(folder: Path) -> Path:
     return folder
 
 
-def wait(app: object, until: object, seconds: float = 10.0) -> None:
-    end = time.monotonic() + seconds
-    while not until() and time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.02)
-
-
 def main(out: Path) -> None:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
 
-    from madpg_gui import i18n, settings
-    from madpg_gui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication([])
-    i18n.install("en")
-    folder = prelabelled_demo(Path(os.environ["MADPG_HOME"]) / "demo")
-    w = MainWindow(settings.Preferences(language="en", device="cpu"))
-    w.resize(1400, 860)
-    w.show()
-    assert w.open_project(folder)
+    app, w = open_window(prelabelled_demo(Path(os.environ["MADPG_HOME"]) / "demo"), device="cpu")
     w.records.order.setCurrentIndex(w.records.order.findData("uncertainty"))
     w.show_record(w.records.ids()[0])  # the least confident record
-    wait(app, lambda: w.images.showing_image)  # before the keys: their status message lasts 8 s
+    wait(app, lambda: w.images.showing_image)
     w.activateWindow()
     w.text.setFocus()
     QTest.keyClick(w.text, Qt.Key.Key_Tab)  # highlight the first pre-label
     QTest.keyClick(w.text, Qt.Key.Key_Return)  # accept it: the next one is highlighted
     wait(app, lambda: False, 0.5)  # let the last paints land
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if not w.grab().save(str(out)):
-        raise SystemExit(f"could not write {out}")
-    print(f"wrote {out}: {w.editor.left_label.text()}; {w.statusBar().currentMessage()}")
-    w.model_loop.shutdown()
-    w.close()
+    save(w, out)
+    print(w.editor.left_label.text())
+    close(w)
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    with tempfile.TemporaryDirectory(prefix="madpg-shot-") as home:
-        os.environ["MADPG_HOME"] = home  # a sealed home: no real settings, recent projects or data
-        sys.path.insert(0, str(ROOT))
-        main(Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else OUT)
+    run(main, OUT)
