@@ -187,7 +187,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"warning: {count(counts.spans_left_out, 'nested or overlapping entity', 'nested or overlapping entities')}"
               f" not written: {args.format} holds one layer (here the {args.layer} one; --layer {other} writes the "
               "other, jsonl keeps all)", file=sys.stderr)
-    for lost in counts.losses() if hasattr(counts, "losses") else ():
+    for lost in counts.losses():
         print(f"warning: not carried by {args.format}: {lost} (jsonl and spacy keep everything)", file=sys.stderr)
     return 0
 

@@ -13,7 +13,7 @@ span reaching over the text between would be wrong.
 
 What MADPG does not model is counted in a warning, never dropped silently: relations (R), events
 (E), normalisations (N), equivalences (*), notes (#: AnnotatorNotes; a record has no note) and
-attributes other than the assertion. An export counts what brat cannot hold (``ExchangeCounts``):
+attributes other than the assertion. An export counts what brat cannot hold (``WriteCounts``):
 record statuses, images, model origins, names that had to change to be file names, and layer
 numbers where they differ from ``assign_layers``' reading (which the import applies). Export also
 writes ``annotation.conf`` (the types, overlaps allowed, the Assertion attribute).
@@ -34,6 +34,7 @@ from madpg_core.formats.common import (
     ImageRefs,
     LoneSurrogate,
     Progress,
+    WriteCounts,
     check_unicode,
     split_lines,
 )
@@ -43,7 +44,6 @@ from madpg_core.formats.conll2003 import (
     NAMES,
     ORIGINS,
     STATUSES,
-    ExchangeCounts,
     counted,
     is_model_origin,
 )
@@ -232,7 +232,7 @@ def _merged(fragments: list[tuple[int, int]], text: str) -> list[tuple[int, int]
 
 # --- writing -----------------------------------------------------------------------------------------
 
-def write_folder(records: Iterable[Record], folder: Path) -> ExchangeCounts:
+def write_folder(records: Iterable[Record], folder: Path) -> WriteCounts:
     """Write each record as ``NAME.txt`` + ``NAME.ann`` into ``folder`` (new, or empty), and
     ``annotation.conf``. The caller makes it appear whole (transfer writes a temporary folder)."""
     folder = Path(folder)
@@ -257,7 +257,7 @@ def write_folder(records: Iterable[Record], folder: Path) -> ExchangeCounts:
             f.write(ann_text(r))
         written += 1
     (folder / "annotation.conf").write_text(annotation_conf(labels), encoding="utf-8", newline="\n")
-    return ExchangeCounts(written, not_carried=counted(lost))
+    return WriteCounts(written, not_carried=counted(lost))
 
 
 def _layers_changed(spans: tuple[Span, ...]) -> int:

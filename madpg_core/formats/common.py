@@ -38,6 +38,12 @@ class WriteCounts:
     images: int = 0  # image files copied into images_folder
     images_folder: Path | None = None  # beside the export file; None when no image was copied
     missing_images: tuple[str, ...] = ()  # "record: image" the project has lost; left out of the export
+    # What else the format could not carry, as (kind, count): (("assertion statuses", 3),)
+    not_carried: tuple[tuple[str, int], ...] = ()
+
+    def losses(self) -> list[str]:
+        """One phrase per kind of loss, for a warning: "assertion statuses (3)"."""
+        return [f"{what} ({n})" for what, n in self.not_carried]
 
 
 @dataclass(frozen=True)

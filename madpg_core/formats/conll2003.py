@@ -12,7 +12,7 @@ without ``-DOCSTART-`` (each blank-line block is then a record), several sentenc
 read as words joined by a space), and IOB1 tags (an ``I-`` may start an entity), converted to IOB2
 with one note per file.
 
-What the format cannot carry is counted on export (:class:`ExchangeCounts`), never dropped
+What the format cannot carry is counted on export (:class:`WriteCounts`), never dropped
 silently: nested spans beyond the one layer written (``spans_left_out``), assertion statuses,
 model origins, record statuses, record names and images. An empty record is carried (a document
 with no tokens).
@@ -65,18 +65,6 @@ IMAGES = "images"
 ASSERTIONS = "assertion statuses"
 ORIGINS = "model origins (source, version, confidence)"
 LAYERS = "layer numbers"
-
-
-@dataclass(frozen=True)
-class ExchangeCounts(WriteCounts):
-    """What an exchange-format writer did, with what the format could not carry: ``(kind, count)``
-    pairs, e.g. ``(("assertion statuses", 3),)``; empty when the export lost nothing."""
-
-    not_carried: tuple[tuple[str, int], ...] = ()
-
-    def losses(self) -> list[str]:
-        """One phrase per kind of loss, for a warning: "assertion statuses (3)"."""
-        return [f"{what} ({n})" for what, n in self.not_carried]
 
 
 def counted(lost: Counter) -> tuple[tuple[str, int], ...]:
@@ -215,7 +203,7 @@ def _characters(tokens: list[str]) -> list[str] | None:
 
 # --- writing -----------------------------------------------------------------------------------------
 
-def write(records: Iterable[Record], out, layer: Literal["outer", "inner"] = "outer") -> ExchangeCounts:  # out: text
+def write(records: Iterable[Record], out, layer: Literal["outer", "inner"] = "outer") -> WriteCounts:  # out: text
     written = left_out = 0
     lost: Counter = Counter()
     for r in records:
@@ -228,7 +216,7 @@ def write(records: Iterable[Record], out, layer: Literal["outer", "inner"] = "ou
                 out.write(f"{escape(ch)} {POS} {CHUNK} {_writable(r, tag)}\n")
             out.write("\n")
         written += 1
-    return ExchangeCounts(written, spans_left_out=left_out, not_carried=counted(lost))
+    return WriteCounts(written, spans_left_out=left_out, not_carried=counted(lost))
 
 
 def _writable(r: Record, tag: str) -> str:

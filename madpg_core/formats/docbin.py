@@ -38,13 +38,13 @@ from madpg_core.domain import (
 )
 from madpg_core.errors import FormatError, MadpgError
 from madpg_core.formats.common import ImageRefs, Progress, check_unicode, confidence, describe, enum_value
-from madpg_core.formats.conll2003 import ExchangeCounts
+from madpg_core.formats.common import WriteCounts
 
 GROUP = "madpg"  # doc.spans key and doc.user_data key of this project's spans and record fields
 FIELDS = ("assertion", "layer", "source", "model_version", "confidence")
 
 
-def write(records: Iterable[Record], out) -> ExchangeCounts:  # out: a binary file, or a text file's buffer
+def write(records: Iterable[Record], out) -> WriteCounts:  # out: a binary file, or a text file's buffer
     from spacy.tokens import Doc, DocBin
     from spacy.tokens import Span as SpacySpan
     from spacy.vocab import Vocab
@@ -65,7 +65,7 @@ def write(records: Iterable[Record], out) -> ExchangeCounts:  # out: a binary fi
         docs.add(doc)
         written += 1
     binary(out).write(docs.to_bytes())
-    return ExchangeCounts(written)
+    return WriteCounts(written)
 
 
 def binary(out):  # noqa: ANN001, ANN201 - a file object either way

@@ -15,7 +15,7 @@ Word tokens (not all single characters) are joined by a space, with a warning.
 
 Only one layer fits in ``ner_tags`` (``layer_view``, outer by default): the other spans are counted
 (``spans_left_out``), and so are what the columns do not hold: assertion statuses, model origins,
-record statuses and images (``ExchangeCounts``). Needs ``pyarrow``.
+record statuses and images (``WriteCounts``). Needs ``pyarrow``.
 """
 
 from __future__ import annotations
@@ -28,12 +28,19 @@ from typing import Any, Literal
 
 from madpg_core.domain import ImportReport, Record, count, spans_to_bio
 from madpg_core.errors import FormatError, MadpgError
-from madpg_core.formats.common import ImageRefs, Progress, check_unicode, describe, parse_json, read_text_file
+from madpg_core.formats.common import (
+    ImageRefs,
+    Progress,
+    WriteCounts,
+    check_unicode,
+    describe,
+    parse_json,
+    read_text_file,
+)
 from madpg_core.formats.conll import check_tag
 from madpg_core.formats.conll2003 import (
     IMAGES,
     STATUSES,
-    ExchangeCounts,
     counted,
     flat_spans,
     spans_of_tags,
@@ -65,7 +72,7 @@ def features(names: list[str]) -> dict:
 
 # --- writing -----------------------------------------------------------------------------------------
 
-def write(records: Iterable[Record], out, layer: Literal["outer", "inner"] = "outer") -> ExchangeCounts:  # noqa: ANN001
+def write(records: Iterable[Record], out, layer: Literal["outer", "inner"] = "outer") -> WriteCounts:  # noqa: ANN001
     pa = _pyarrow()
     ids, tokens, tags = [], [], []
     labels: set[str] = set()  # of every span, so the names are the same whichever layer is written
@@ -90,7 +97,7 @@ def write(records: Iterable[Record], out, layer: Literal["outer", "inner"] = "ou
     table = table.replace_schema_metadata({META_KEY: json.dumps({"info": {"features": features(names)}},
                                                                 ensure_ascii=False)})
     pa.parquet.write_table(table, binary(out))
-    return ExchangeCounts(len(ids), spans_left_out=left_out, not_carried=counted(lost))
+    return WriteCounts(len(ids), spans_left_out=left_out, not_carried=counted(lost))
 
 
 # --- reading -----------------------------------------------------------------------------------------
