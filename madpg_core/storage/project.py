@@ -236,11 +236,16 @@ class Project:
 
     def store_image(self, source: Path) -> tuple[str, str, str]:
         """Copy one image into the project under its content hash → (sha256, rel_path, name), at
-        once (the demo, tests). Imports stage theirs and publish them inside their transaction."""
+        once (the demo, tests). Imports stage theirs and publish them inside their transaction.
+        A DICOM's header is de-identified as the project's setting says, as on import: every way
+        an image enters the project goes through the same filter."""
+        from madpg_core.deid_dicom import DicomIdentityFilter
+
         source = Path(source)
         if not source.is_file():
             raise MadpgError(f"image {source} does not exist")
-        with image_store.staged_images(self.folder, self.image_referenced) as stage:
+        identity = DicomIdentityFilter(self.dicom_identity)
+        with image_store.staged_images(self.folder, self.image_referenced, rewrite=identity.rewrite) as stage:
             stored = stage.add(source)
             stage.publish()
         return stored

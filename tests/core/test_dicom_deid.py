@@ -227,3 +227,15 @@ def test_a_file_madpg_already_stripped_is_stored_as_it_is(project: Project, tmp_
         import_images(third, tmp_path / "again", ["b.dcm"])
         [path] = stored(third)
         assert b"Zhang Sanfeng" not in path.read_bytes()
+
+
+def test_store_image_follows_the_project_setting(project: Project, tmp_path: Path) -> None:
+    """Every way an image enters a project goes through the same filter (the demo uses store_image)."""
+    src = make_dicom(tmp_path / "one.dcm")
+    original = pydicom.dcmread(src)
+    _, rel, _ = project.store_image(src)
+    stored_ds = pydicom.dcmread(project.folder / rel)
+    assert stored_ds.PatientName != original.PatientName and stored_ds.PixelData == original.PixelData
+    project.set_dicom_identity("keep")
+    _, rel, _ = project.store_image(src)
+    assert (project.folder / rel).read_bytes() == src.read_bytes()
