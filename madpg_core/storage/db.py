@@ -29,7 +29,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from madpg_core.errors import MadpgError
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD_REVISION = "0007"  # the newest migration; a test keeps it equal to alembic's head
+HEAD_REVISION = "0008"  # the newest migration; a test keeps it equal to alembic's head
 BUSY_SLICE_MS = 2_000  # one wait inside SQLite before on_wait hears about it
 WRITE_WAIT_S = 600.0  # a writer gives up after this long behind another one (a very large import)
 

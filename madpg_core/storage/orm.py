@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -57,6 +57,11 @@ class RecordRow(Base):
     confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # who set the status last and when (revision 0008; NULL before)
+    # an annotators.id; no foreign key, see migration 0008
+    status_by: Mapped[int | None] = mapped_column(Integer)
+    status_at: Mapped[datetime | None] = mapped_column()
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # bumped per write
     images: Mapped[list[ImageRow]] = relationship(
         back_populates="record", cascade="all, delete-orphan", order_by="ImageRow.position"
     )
@@ -78,7 +83,8 @@ class ImageRow(Base):
 
 class SpanRow(Base):
     __tablename__ = "spans"
-    __table_args__ = (Index("ix_spans_record_start", "record_id", "start"),)
+    __table_args__ = (Index("ix_spans_record_start", "record_id", "start"),
+                      Index("ix_spans_record_sheet", "record_id", "sheet_of"))
     id: Mapped[int] = mapped_column(primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
     start: Mapped[int] = mapped_column(Integer)
@@ -93,6 +99,11 @@ class SpanRow(Base):
     # span was then.
     assertion: Mapped[str | None] = mapped_column(String(16))  # domain.ASSERTION_STATUSES
     layer: Mapped[int | None] = mapped_column(Integer)  # spans of one layer of a record never overlap
+    # who made or last changed the span ("unknown" for rows before 0008)
+    annotator_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id", ondelete="SET NULL"))
+    # NULL: a gold span; an annotator's id: a span of that annotator's sheet (double annotation)
+    sheet_of: Mapped[int | None] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"))
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # bumped per change
     record: Mapped[RecordRow] = relationship(back_populates="spans")
     type: Mapped[EntityTypeRow] = relationship(lazy="joined")
 
@@ -154,3 +165,92 @@ class CheckScoreRow(Base):
     n_records: Mapped[int] = mapped_column(Integer)
     scores: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- revision 0008: team and regions
+
+
+class AnnotatorRow(Base):
+    __tablename__ = "annotators"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AssignmentRow(Base):
+    """A record given to an annotator. Two or more rows for one record: it is double-annotated, and
+    each of them edits their own sheet."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (Index("ix_assignments_annotator", "annotator_id"),)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    annotator_id: Mapped[int] = mapped_column(ForeignKey("annotators.id", ondelete="CASCADE"), primary_key=True)
+    assigned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HistoryRow(Base):
+    """One entry of the append-only history. No foreign keys: deleting a record or an annotator
+    never rewrites what was recorded about them."""
+
+    __tablename__ = "history"
+    __table_args__ = (Index("ix_history_record", "record_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    annotator: Mapped[str] = mapped_column(String(200))
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict | list | None] = mapped_column(JSON)
+    after: Mapped[dict | list | None] = mapped_column(JSON)
+
+
+class RegionRow(Base):
+    """A box or polygon on one image (one frame), in the image's pixel coordinates."""
+
+    __tablename__ = "regions"
+    __table_args__ = (Index("ix_regions_record", "record_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"))
+    frame: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    kind: Mapped[str] = mapped_column(String(10))  # "box" or "polygon"
+    points: Mapped[list] = mapped_column(JSON)  # [[x, y], …]; a box: its two corners
+    annotator_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegionLinkRow(Base):
+    """A region tied to a span, named by the span's offsets and layer: saving a record's spans
+    rewrites their rows, and the link must survive that as long as the span does."""
+
+    __tablename__ = "region_links"
+    __table_args__ = (UniqueConstraint("region_id", "start", "end", "layer", name="uq_region_links_span"),
+                      Index("ix_region_links_record", "record_id"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"))
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"))
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    layer: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    annotator_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InvisibleSpanRow(Base):
+    """A span marked "not visible in the images" (a negated or not imageable finding), by offsets."""
+
+    __tablename__ = "invisible_spans"
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id", ondelete="CASCADE"), primary_key=True)
+    start: Mapped[int] = mapped_column(Integer, primary_key=True)
+    end: Mapped[int] = mapped_column(Integer, primary_key=True)
+    layer: Mapped[int] = mapped_column(Integer, primary_key=True, default=0, server_default="0")
+    annotator_id: Mapped[int | None] = mapped_column(ForeignKey("annotators.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ImageBlobRow(Base):
+    """Image bytes kept in the store itself: a server project's desks share no folder."""
+
+    __tablename__ = "image_blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    suffix: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary)

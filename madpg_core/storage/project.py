@@ -6,6 +6,7 @@ moved or backed up as a whole; the same image imported twice is stored once.
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import sqlite3
@@ -29,6 +30,18 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 MADPG_TABLES = {"project", "alembic_version", "records", "spans"}
 
 __all__ = ["DB_NAME", "IMAGE_DIR", "IMAGE_SUFFIXES", "MODELS_DIR", "Project", "file_sha256", "pid_alive"]
+
+
+def default_annotator() -> str:
+    """Who edits when nobody said: $MADPG_ANNOTATOR, else the OS user name (the GUI asks on first
+    open and remembers the answer; the CLI takes --annotator)."""
+    name = os.environ.get("MADPG_ANNOTATOR", "").strip()
+    if not name:
+        try:
+            name = getpass.getuser()
+        except (KeyError, OSError):  # no passwd entry (containers): nobody to name
+            name = ""
+    return name.strip() or "unknown"
 
 
 def inspect_file(db_path: Path) -> str:
@@ -80,6 +93,9 @@ class Project:
     def __init__(self, folder: Path, *, read_only: bool = False, on_wait: db.WaitCallback | None = None,
                  _creating: bool = False) -> None:
         self.folder = Path(folder).resolve()
+        # the annotator this process edits as; every session carries it in ``session.info`` so the
+        # storage functions can attribute spans and history entries without an extra argument
+        self.annotator = default_annotator()
         self.db_path = self.folder / DB_NAME
         self.read_only = read_only
         self.on_wait = on_wait
@@ -191,6 +207,7 @@ class Project:
             raise MadpgError(f"{self.folder} is open read-only; this command cannot change it")
         try:
             with self.writing() as s, s.begin():
+                s.info["annotator"] = self.annotator
                 yield s
         except exc.DBAPIError as e:
             if _is_damage(e):
@@ -201,6 +218,7 @@ class Project:
     def reading(self) -> Iterator[Session]:
         try:
             with self.sessions() as s:
+                s.info["annotator"] = self.annotator
                 yield s
         except exc.DBAPIError as e:
             if _is_damage(e):
