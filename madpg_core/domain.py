@@ -11,6 +11,7 @@ import enum
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import PurePath
 from typing import Literal
 
@@ -185,6 +186,9 @@ class Span:
     # Spans of one layer never overlap; spans of different layers may nest or overlap. Layer 0 is
     # the main (outermost) layer: BIO, training and the desk read it unless told otherwise.
     layer: int = 0
+    # The stored row's revision when read from a project (bumped by every change): an edit that
+    # names it is refused when someone changed the span since (a stale write). Not part of equality.
+    revision: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not (0 <= self.start < self.end):
@@ -218,6 +222,9 @@ class Record:
     # The images' original file names, parallel to ``images`` (a project stores each image under its
     # content hash, which means nothing to a person); empty when the source did not say.
     image_names: tuple[str, ...] = ()
+    # The stored record's revision when read from a project (bumped by every write to its status or
+    # gold spans); replace_spans can name it to refuse a stale write. Not part of equality.
+    revision: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         check_spans(self.text, self.spans)
@@ -379,6 +386,20 @@ def bio_to_spans(
             close(i + 1)
     close(len(tags))
     return spans
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One entry of a project's history (the append-only audit trail): who did what to which
+    record, when, and the state before and after (JSON-ready dicts or lists; None where nothing)."""
+
+    id: int
+    at: datetime  # UTC, naive, as the store keeps it
+    annotator: str
+    record_id: int | None  # None: a change to the whole project (schema, import)
+    action: str
+    before: dict | list | None
+    after: dict | list | None
 
 
 def count(n: int, one: str, many: str | None = None) -> str:

@@ -13,6 +13,11 @@ class OverlapError(MadpgError):
     """Two spans overlap; BIO is flat, so the second one is refused."""
 
 
+class StaleWriteError(MadpgError):
+    """An edit based on a span or record that another annotator changed since it was read: refused,
+    never silently written over; the caller re-reads the record (CONTEXT.md, "Stale write")."""
+
+
 class FormatError(MadpgError):
     """Malformed input file; the message names the file and the line."""
 

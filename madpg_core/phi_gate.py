@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from madpg_core.domain import RecordStatus
+from madpg_core.errors import MadpgError
 from madpg_core.phi import Finding, Kind, mask, scan
 
 
@@ -87,6 +88,9 @@ def masked_copy(project, findings: Sequence[RecordFinding]) -> Iterator[_MaskedC
     from. Masks keep every length, so spans stay where they were. The copy is removed afterwards."""
     from madpg_core.storage.project import Project
 
+    if project.is_server:  # the copy below is SQLite's backup API; a server project has no file to copy
+        raise MadpgError("--mask-phi exports from a project folder; for a server project, mask the findings in "
+                         "the desk (Export ▸ check for personal information) or export with --allow-phi")
     by_record: dict[int, list[Finding]] = {}
     for f in findings:
         by_record.setdefault(f.record_id, []).append(f.finding)

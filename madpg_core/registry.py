@@ -75,8 +75,8 @@ def active_model_dir(project: Project) -> tuple[ModelVersion, Path]:
 def staging_dir(project: Project) -> Path:
     """A fresh folder to write a new checkpoint into before it is registered. Its name carries this
     process's id, so a later start can tell a dead run's leftovers from a live run's work."""
-    base = project.folder / MODELS_DIR
-    base.mkdir(exist_ok=True)
+    base = project.models_root / MODELS_DIR  # a server project's: a folder every desk mounts, if set
+    base.mkdir(parents=True, exist_ok=True)
     n = 1
     while (base / f".staging-{os.getpid()}-{n}").exists():
         n += 1
@@ -90,11 +90,14 @@ def register(project: Project, staged: Path, preset: str, train_size: int, metri
     """Move a finished checkpoint to models/vN and record it (and make it active) in one step."""
     with project.transaction() as s:
         version = repo.add_model_version(s, "pending", preset, train_size, metrics)
-        final = project.folder / MODELS_DIR / f"v{version.version}"
+        final = project.models_root / MODELS_DIR / f"v{version.version}"
         if final.exists():
             shutil.rmtree(final)
         staged.rename(final)
-        repo.set_model_version_path(s, version.id, f"{MODELS_DIR}/v{version.version}")
+        # relative inside a project folder (it moves as a whole); absolute for a server project,
+        # whose versions live in a shared folder the desks mount, not beside the database
+        where = str(final.resolve()) if project.is_server else f"{MODELS_DIR}/v{version.version}"
+        repo.set_model_version_path(s, version.id, where)
         if activate:
             repo.activate_model_version(s, version.version)
     with project.reading() as s:

@@ -13,9 +13,11 @@ from PySide6.QtCore import QObject, Signal
 from sqlalchemy.orm import Session
 
 from madpg_core.domain import LabelSchema, Record, RecordStatus, Span, check_spans
+from madpg_core.errors import StaleWriteError
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_gui.nesting import SpanIndex
+from madpg_gui.team.sheets import open_sheet
 
 
 class Annotation(QObject):
@@ -33,15 +35,20 @@ class Annotation(QObject):
             self.statuses: tuple[str, ...] = repo.get_assertion_statuses(s)
         self.record: Record | None = None
         self.index = SpanIndex()  # the record's spans by position (they may nest)
+        # the annotator's own sheet of the shown record when it is double-annotated for them (blind
+        # double annotation), None for its gold spans: what is read, and what commands write
+        self.sheet: str | None = None
 
     # ---------------------------------------------------------------- reading
 
     def load(self, record_id: int | None) -> None:
         if record_id is None:
+            self.sheet = None
             self._set(None)
         else:
+            self.sheet = open_sheet(self.project, record_id)
             with self.project.reading() as s:
-                self._set(repo.get_record(s, record_id, self.project.image_root))
+                self._set(repo.get_record(s, record_id, self.project.image_root, sheet=self.sheet))
         self.recordLoaded.emit(self.record)
 
     def _set(self, record: Record | None) -> None:
@@ -79,11 +86,22 @@ class Annotation(QObject):
 
     @contextmanager
     def edit(self, record_id: int) -> Iterator[Session]:
-        """One user action on ``record_id``: committed at once, then the record is re-read and shown."""
-        with self.project.transaction() as s:
-            yield s
+        """One user action on ``record_id``: committed at once, then the record is re-read and shown.
+        A stale write (someone changed what the edit was based on) is refused, and the record is
+        re-read all the same, so the desk shows what is there now."""
+        try:
+            with self.project.transaction() as s:
+                yield s
+        except StaleWriteError:
+            self._reread(record_id)
+            raise
+        self._reread(record_id)
+
+    def _reread(self, record_id: int) -> None:
+        if self.record_id != record_id:  # undo of an edit on another record: its own sheet, if any
+            self.sheet = open_sheet(self.project, record_id)
         with self.project.reading() as s:
-            record = repo.get_record(s, record_id, self.project.image_root)
+            record = repo.get_record(s, record_id, self.project.image_root, sheet=self.sheet)
         if self.record_id != record_id:
             self._set(record)
             self.recordLoaded.emit(record)  # undo of an edit on another record brings it back
@@ -95,10 +113,12 @@ class Annotation(QObject):
                 self.statusChanged.emit(record_id, record.status)
         self.dataChanged.emit()
 
-    def span_id(self, s: Session, record_id: int, start: int, end: int, layer: int | None = None) -> int | None:
+    def span_id(self, s: Session, record_id: int, start: int, end: int, layer: int | None = None,
+                sheet: str | None = None) -> int | None:
         """The database id of the span at [start, end) in ``layer`` now (ids change when undo
-        re-creates a span; two layers may hold a span of the same range)."""
-        return repo.find_span(s, record_id, start, end, layer)
+        re-creates a span; two layers may hold a span of the same range), among the gold spans
+        or in ``sheet``."""
+        return repo.find_span(s, record_id, start, end, layer, sheet=sheet)
 
     def set_schema(self, apply: Callable[[Session], None]) -> None:
         with self.project.transaction() as s:

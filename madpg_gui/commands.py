@@ -13,7 +13,7 @@ from PySide6.QtGui import QUndoCommand
 
 from madpg_core.domain import RecordStatus, Span, SpanSource
 from madpg_core.errors import MadpgError
-from madpg_core.storage import repo
+from madpg_core.storage import repo, team
 from madpg_gui.annotation import Annotation
 from madpg_gui.i18n import tr
 
@@ -26,6 +26,7 @@ class RecordCommand(QUndoCommand):
     def __init__(self, ann: Annotation, record_id: int, text: str, on_error: ErrorSink) -> None:
         super().__init__(text)
         self.ann, self.record_id, self.on_error = ann, record_id, on_error
+        self.sheet = ann.sheet  # the annotator's own sheet the edit was made on (None: the gold spans)
         self._done_once = False
 
     def _run(self, fn: Callable) -> bool:
@@ -52,10 +53,16 @@ class RecordCommand(QUndoCommand):
         return self._done_once
 
     def _span_id(self, s, span: Span) -> int:  # noqa: ANN001 - Session
-        sid = self.ann.span_id(s, self.record_id, span.start, span.end, span.layer)
+        sid = self.ann.span_id(s, self.record_id, span.start, span.end, span.layer, sheet=self.sheet)
         if sid is None:
             raise MadpgError(tr("The entity was changed elsewhere; the edit cannot be applied."))
         return sid
+
+    def _read_revision(self, span: Span) -> int | None:
+        """The revision ``span`` had when the desk read it, for the first run only: a change made
+        since by someone else then refuses the edit (a stale write). Undo and redo re-create rows,
+        so they name none."""
+        return None if self._done_once else span.revision
 
 
 def by_annotator(span: Span) -> Span:
@@ -70,7 +77,7 @@ class AddSpan(RecordCommand):
         self.span = by_annotator(span)  # its layer and assertion status kept
 
     def _do(self, s) -> None:  # noqa: ANN001
-        repo.add_span(s, self.record_id, self.span)
+        repo.add_span(s, self.record_id, self.span, sheet=self.sheet)
 
     def _undo(self, s) -> None:  # noqa: ANN001
         repo.delete_span(s, self._span_id(s, self.span))
@@ -82,10 +89,10 @@ class DeleteSpan(RecordCommand):
         self.span = span  # kept whole: undo restores origin and confidence too
 
     def _do(self, s) -> None:  # noqa: ANN001
-        repo.delete_span(s, self._span_id(s, self.span))
+        repo.delete_span(s, self._span_id(s, self.span), expected_revision=self._read_revision(self.span))
 
     def _undo(self, s) -> None:  # noqa: ANN001
-        repo.add_span(s, self.record_id, self.span)
+        repo.add_span(s, self.record_id, self.span, sheet=self.sheet)
 
 
 class ChangeLabel(RecordCommand):
@@ -94,12 +101,13 @@ class ChangeLabel(RecordCommand):
         self.span, self.label = span, label
 
     def _do(self, s) -> None:  # noqa: ANN001
-        repo.change_span_label(s, self._span_id(s, self.span), self.label)
+        repo.change_span_label(s, self._span_id(s, self.span), self.label,
+                               expected_revision=self._read_revision(self.span))
 
     def _undo(self, s) -> None:  # noqa: ANN001
         # restore the span exactly as it was (a model span gets its version and confidence back)
         repo.delete_span(s, self._span_id(s, self.span))
-        repo.add_span(s, self.record_id, self.span)
+        repo.add_span(s, self.record_id, self.span, sheet=self.sheet)
 
 
 class AcceptPrelabel(ChangeLabel):
@@ -139,26 +147,42 @@ class ReplaceSpans(RecordCommand):
                  on_error: ErrorSink, text: str | None = None) -> None:
         super().__init__(ann, record_id, text or tr("Edit BIO tags"), on_error)
         self.old, self.new = list(old), list(new)
+        # the record as the desk read it: a gold write over spans someone changed since is refused
+        self.revision = ann.record.revision if ann.record is not None and ann.record.id == record_id else None
 
     def _do(self, s) -> None:  # noqa: ANN001
-        repo.replace_spans(s, self.record_id, self.new)
+        repo.replace_spans(s, self.record_id, self.new, sheet=self.sheet,
+                           expected_record_revision=None if self._done_once or self.sheet else self.revision)
 
     def _undo(self, s) -> None:  # noqa: ANN001
-        repo.replace_spans(s, self.record_id, self.old)
+        repo.replace_spans(s, self.record_id, self.old, sheet=self.sheet)
 
 
 class SetStatus(RecordCommand):
+    """The record's status; on the annotator's own sheet, the sheet's status instead. Marking a
+    double-annotated record reviewed from a sheet would send its unadjudicated gold spans (the
+    pre-labels) to training and export: only adjudication makes it reviewed."""
+
     def __init__(self, ann: Annotation, record_id: int, old: RecordStatus, new: RecordStatus,
                  on_error: ErrorSink) -> None:
         super().__init__(ann, record_id, tr("Mark as reviewed") if new == RecordStatus.REVIEWED
                          else tr("Change record status"), on_error)
         self.old, self.new = old, new
+        if self.sheet:
+            with ann.project.reading() as s:
+                self.old = team.sheet_statuses(s, record_id).get(self.sheet, RecordStatus.NEW)
+
+    def _write(self, s, status: RecordStatus) -> None:  # noqa: ANN001
+        if self.sheet:
+            team.set_sheet_status(s, self.record_id, self.sheet, status)
+        else:
+            repo.set_status(s, self.record_id, status)
 
     def _do(self, s) -> None:  # noqa: ANN001
-        repo.set_status(s, self.record_id, self.new)
+        self._write(s, self.new)
 
     def _undo(self, s) -> None:  # noqa: ANN001
-        repo.set_status(s, self.record_id, self.old)
+        self._write(s, self.old)
 
 
 class _Swap(RecordCommand):
@@ -172,12 +196,12 @@ class _Swap(RecordCommand):
         self.old, self.new = old, new
 
     def _do(self, s) -> None:  # noqa: ANN001
-        repo.delete_span(s, self._span_id(s, self.old))
-        repo.add_span(s, self.record_id, self.new)
+        repo.delete_span(s, self._span_id(s, self.old), expected_revision=self._read_revision(self.old))
+        repo.add_span(s, self.record_id, self.new, sheet=self.sheet)
 
     def _undo(self, s) -> None:  # noqa: ANN001
         repo.delete_span(s, self._span_id(s, self.new))
-        repo.add_span(s, self.record_id, self.old)
+        repo.add_span(s, self.record_id, self.old, sheet=self.sheet)
 
 
 class SetAssertion(_Swap):
@@ -189,7 +213,8 @@ class SetAssertion(_Swap):
                          tr("Set assertion status"), on_error)
 
     def _do(self, s) -> None:  # noqa: ANN001
-        repo.set_span_assertion(s, self._span_id(s, self.old), self.new.assertion)
+        repo.set_span_assertion(s, self._span_id(s, self.old), self.new.assertion,
+                                expected_revision=self._read_revision(self.old))
 
 
 class MoveSpan(_Swap):

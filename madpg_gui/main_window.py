@@ -28,11 +28,13 @@ from madpg_core.storage.project import Project
 from madpg_gui import __version__, commands, place, settings
 from madpg_gui.annotation import Annotation
 from madpg_gui.dialogs.backups import BackupsDialog, WriteWaitNotifier, open_failed
+from madpg_gui.dialogs.server_project import open_server_project
 from madpg_gui.dialogs.schema_editor import SchemaEditor
 from madpg_gui.dialogs.transfer import ExportDialog, ImportDialog
 from madpg_gui.editing import SpanEditor
 from madpg_gui.i18n import LANGUAGES, system_language, tr, trn
 from madpg_gui.model_loop import ModelLoop
+from madpg_gui.team.desk import TeamDesk
 from madpg_gui.widgets.image_pane import ImagePane
 from madpg_gui.widgets.palette import LabelPalette
 from madpg_gui.widgets.record_list import RecordList, status_text
@@ -58,6 +60,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_menus()
         self.model_loop = ModelLoop(self)
+        self.team = TeamDesk(self)  # who is annotating, assignment, sheets, adjudication (issue 17)
         self.write_wait = WriteWaitNotifier(self)  # on_wait of the open project, from any thread
         self.status_label, self.offset_label = QLabel(), QLabel()
         self.statusBar().addPermanentWidget(self.offset_label)
@@ -137,6 +140,7 @@ class MainWindow(QMainWindow):
         m["file"] = f = self.menuBar().addMenu(tr("&File"))
         self.add_action(f, tr("New project…"), self.new_project, K(SK.New), False)
         self.add_action(f, tr("Open project…"), self.open_project_dialog, K(SK.Open), False)
+        self.add_action(f, tr("Open project from server…"), lambda: open_server_project(self), None, False)
         self.recent_menu = f.addMenu(tr("Open recent"))
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         f.addSeparator()

@@ -112,3 +112,20 @@ def reset_config() -> None:
     for name in (PREFS_FILE, STATE_FILE):
         (folder / name).unlink(missing_ok=True)
     shutil.rmtree(folder / "tmp", ignore_errors=True)
+
+
+def _annotator_key(folder: str | Path) -> str:
+    # hashed: a folder path's slashes would become nested groups in the .ini
+    import hashlib
+
+    return "annotator/" + hashlib.sha1(project_key(folder).encode("utf-8")).hexdigest()[:16]
+
+
+def remembered_annotator(folder: str | Path) -> str:
+    """The annotator name this desk last edited the project at ``folder`` as ("" when never)."""
+    value = qsettings().value(_annotator_key(folder), "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def remember_annotator(folder: str | Path, name: str) -> None:
+    qsettings().setValue(_annotator_key(folder), name)

@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(prog="madpg", description="MADPG Annotator command line")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
+    parser.add_argument("--annotator", metavar="NAME",
+                        help="whom this command's changes are attributed to (default: $MADPG_ANNOTATOR, "
+                             "else the OS user name)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (project_cmds, phi_cmds, team_cmds, model_cmds, loop_cmds, parser_cmds, resource_cmds):
         module.register(sub)
@@ -36,6 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from madpg_core import threads
 
     threads.apply(threads.command_role(args.command))
+    # Every Project the command opens takes its annotator from MADPG_ANNOTATOR (project.default_annotator):
+    # one place for all commands; put back afterwards, as main() also runs inside tests.
+    annotator_before = os.environ.get("MADPG_ANNOTATOR")
+    if args.annotator is not None:
+        os.environ["MADPG_ANNOTATOR"] = args.annotator
     # SIGTERM keeps its default (the process ends at once; SQLite's journal keeps the project
     # whole). Long commands — import, export, train, pre-label — turn it into a stop request that
     # their work checks between units (cli.loop_cmds.stop_on_signals): an exception raised from a
@@ -64,6 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"madpg: error: {e.strerror or e}: {e.filename or ''}".rstrip(": "), file=sys.stderr)
         return BAD_INPUT
+    finally:
+        if annotator_before is None:
+            os.environ.pop("MADPG_ANNOTATOR", None)
+        else:
+            os.environ["MADPG_ANNOTATOR"] = annotator_before
 
 
 LOG_BYTES, LOG_KEPT = 1_000_000, 3

@@ -7,8 +7,8 @@ import argparse
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
+from madpg_core.cli.project_cmds import PROJECT_HELP, project_arg
 from madpg_core.errors import MadpgError
 
 SHOWN = 10  # findings listed when an export is refused: enough to see what kind of problem it is
@@ -16,7 +16,7 @@ SHOWN = 10  # findings listed when an export is refused: enough to see what kind
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("phi", help="list personal information (ID and phone numbers, names, addresses …) in records")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help=PROJECT_HELP)
     p.add_argument("--status", choices=("all", "reviewed"), default="all", help="records to scan (as export)")
     p.add_argument("--limit", type=int, default=0, help="list at most this many findings (default: all)")
     p.set_defaults(func=cmd_phi)

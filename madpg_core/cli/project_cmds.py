@@ -9,11 +9,22 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from madpg_core.domain import LabelSchema, count
+from madpg_core.errors import MadpgError
+
+PROJECT_HELP = "project folder, or a server project's address postgresql://USER@HOST[:PORT]/DATABASE"
+
+
+def project_arg(text: str) -> Path | str:
+    """The ``type=`` of every PROJECT argument: a folder, or a server project's URL kept as text
+    (``Path`` would fold its ``//``). Project.open and Project.create take either."""
+    from madpg_core.storage.db import is_server_url
+
+    return text.strip() if is_server_url(text.strip()) else Path(text)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("init", help="create a project folder")
-    p.add_argument("project", type=Path)
+    p = sub.add_parser("init", help="create a project folder, or a server project in an empty PostgreSQL database")
+    p.add_argument("project", type=project_arg, help=PROJECT_HELP + " (the database must exist and be empty)")
     p.add_argument("--labels", help="comma-separated entity types (default: the paper's five)")
     p.add_argument("--name", help="display name (default: the folder name)")
     p.set_defaults(func=cmd_init)
@@ -21,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from madpg_core.formats import EXPORT_FORMATS, FORMATS
 
     p = sub.add_parser("import", help="import records into a project (all or nothing)")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help=PROJECT_HELP)
     p.add_argument("path", type=Path, help="file, or folder for --format folder or brat (hf: either)")
     p.add_argument("--format", "-f", required=True, choices=FORMATS)
     p.add_argument("--map", type=Path, help="type map file (JSON or source<TAB>target lines)")
@@ -42,13 +53,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("settings", help="show or change the project's settings")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help=PROJECT_HELP)
     p.add_argument("--dicom-identity", choices=("strip", "keep"),
                    help="what imports do with DICOM headers: de-identify them (strip, the default) or keep them")
     p.set_defaults(func=cmd_settings)
 
     p = sub.add_parser("export", help="export a project's records")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help=PROJECT_HELP)
     p.add_argument("out", type=Path)
     p.add_argument("--format", "-f", required=True, choices=EXPORT_FORMATS)
     p.add_argument("--status", choices=("all", "reviewed"), default="all")
@@ -63,21 +74,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("stats", help="records by status, entities by type")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help=PROJECT_HELP)
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser("records", help="list record ids, names and status (for prelabel --records)")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help=PROJECT_HELP)
     p.add_argument("--status", choices=("new", "pre-labelled", "reviewed"), action="append",
                    help="only records of this status (repeatable)")
     p.set_defaults(func=cmd_records)
 
     p = sub.add_parser("backups", help="list the project file's daily backups")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help="project folder (a server project's backup is the server's pg_dump)")
     p.set_defaults(func=cmd_backups)
 
     p = sub.add_parser("restore", help="replace the project file by one of its backups (the current one is kept)")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help="project folder")
     p.add_argument("backup", help="a file name from `madpg backups`, or a path")
     p.set_defaults(func=cmd_restore)
 
@@ -122,7 +133,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     schema = LabelSchema.from_names([x.strip() for x in args.labels.split(",") if x.strip()]) if args.labels \
         else LabelSchema.default()
     with Project.create(args.project, schema, args.name) as project:
-        print(f"created project {project.name!r} in {project.folder} with types {', '.join(schema.names)}")
+        where = f"on the server {project.url}" if project.is_server else f"in {project.folder}"
+        print(f"created project {project.name!r} {where} with types {', '.join(schema.names)}")
     return 0
 
 
@@ -227,8 +239,16 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_server_backups(project: Path | str) -> None:
+    if isinstance(project, str):  # project_arg keeps only server addresses as text
+        raise MadpgError("a server project has no MADPG backups: the department's pg_dump of the database is "
+                         "its backup (backups and restore are for project folders)")
+
+
 def cmd_backups(args: argparse.Namespace) -> int:
     from madpg_core.storage import backups
+
+    _no_server_backups(args.project)
 
     found = backups.list_backups(args.project)
     if not found:
@@ -242,6 +262,8 @@ def cmd_backups(args: argparse.Namespace) -> int:
 
 def cmd_restore(args: argparse.Namespace) -> int:
     from madpg_core.storage import backups
+
+    _no_server_backups(args.project)
 
     aside = backups.restore(args.project, args.backup)
     print(f"restored {args.backup}; the file it replaced is kept as {aside}")

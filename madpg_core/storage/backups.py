@@ -5,6 +5,10 @@ newest ``KEEP`` are kept. It is made with SQLite's online backup API (a consiste
 another process writes) and only after ``PRAGMA quick_check`` passed, so every file here is a good
 one: when the project file is damaged, the newest backup is the one to restore. Images are not
 copied: they are content-addressed and never changed, so a restored file finds them where they were.
+
+A server project (a PostgreSQL database, storage/server.py) takes no backups here: the
+department's ``pg_dump`` (or the server's own backup) is its backup, which MADPG can neither take
+with a desk's rights nor restore into a database others are using.
 """
 
 from __future__ import annotations

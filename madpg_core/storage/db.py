@@ -12,6 +12,10 @@ Durability and concurrency are decided here, for every process that opens a proj
   that they wait for another writer rather than freeze or fail.
 * Read-only opens (``mode=ro``) never write: no WAL switch, no upgrade, no journal file where the
   folder allows none.
+
+A server project's URL (``postgresql://USER@HOST/DB``) gets a PostgreSQL engine instead
+(:func:`make_server_engine`): READ COMMITTED, a small pool, and no write lock at all — writers
+block each other only on the rows they both change, for as long as one short transaction lasts.
 """
 
 from __future__ import annotations
@@ -34,15 +38,21 @@ BUSY_SLICE_MS = 2_000  # one wait inside SQLite before on_wait hears about it
 WRITE_WAIT_S = 600.0  # a writer gives up after this long behind another one (a very large import)
 
 WaitCallback = Callable[[float], None]  # seconds waited so far
+SERVER_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
 
 def _sqlite_uri(db_path: Path, mode: str) -> str:
     return f"file:{quote(str(Path(db_path).resolve()))}?{mode}"
 
 
+def is_server_url(location: object) -> bool:
+    """Does ``location`` name a server project (a PostgreSQL URL) rather than a folder or file?"""
+    return isinstance(location, str) and location.split(":", 1)[0].lower() in SERVER_SCHEMES
+
+
 def make_engine(db_path: Path | str, *, read_only: bool = False, on_wait: WaitCallback | None = None,
                 immutable: bool = False) -> Engine:
-    """An engine for one project file.
+    """An engine for one project file, or for a server project's URL (see make_server_engine).
 
     Args:
         read_only: open with ``mode=ro``: the file is never written.
@@ -50,6 +60,8 @@ def make_engine(db_path: Path | str, *, read_only: bool = False, on_wait: WaitCa
             process cannot write (SQLite then cannot create the WAL index) and that nobody writes.
         on_wait: called with the seconds waited while another process holds the write lock.
     """
+    if is_server_url(db_path):
+        return make_server_engine(str(db_path), read_only=read_only, on_wait=on_wait)
     memory = str(db_path) == ":memory:"
     mode = "immutable=1" if immutable else "mode=ro" if read_only else "mode=rwc"
 
@@ -108,6 +120,18 @@ def begin_immediate(raw: sqlite3.Connection, on_wait: WaitCallback | None, limit
                                  "nothing was changed, try again when it has finished") from None
             if on_wait is not None:
                 on_wait(waited)
+
+
+def make_server_engine(url: str, *, read_only: bool = False, on_wait: WaitCallback | None = None) -> Engine:
+    """A PostgreSQL engine for a server project (``postgresql://USER[:PASSWORD]@HOST[:PORT]/DB``)."""
+    from madpg_core.storage import server_engine
+
+    return server_engine.make(url, read_only=read_only, on_wait=on_wait, write_wait_s=WRITE_WAIT_S,
+                              slice_ms=BUSY_SLICE_MS)
+
+
+def is_server(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
 
 
 def writer(engine: Engine) -> Engine:

@@ -56,7 +56,8 @@ def replace_contents(s: Session, targets: Sequence[tuple[int, Record]],
     old = [i for i, _ in targets]
     for lo in range(0, len(old), CHUNK):
         chunk = old[lo : lo + CHUNK]
-        s.execute(delete(SpanRow.__table__).where(SpanRow.record_id.in_(chunk)))
+        # gold spans only: annotators' sheets (double annotation) are their work, not the file's
+        s.execute(delete(SpanRow.__table__).where(SpanRow.record_id.in_(chunk), SpanRow.sheet_of.is_(None)))
         s.execute(delete(ImageRow.__table__).where(ImageRow.record_id.in_(chunk)))
     moves = [{"temp": t, "kept": k} for t, k in zip(temp, old)]
     # Core tables, not the mapped classes: an ORM bulk UPDATE would match rows by primary key only.
@@ -66,7 +67,8 @@ def replace_contents(s: Session, targets: Sequence[tuple[int, Record]],
     now = utcnow()
     records = RecordRow.__table__
     s.execute(update(records).where(records.c.id == bindparam("kept"))
-              .values(status=bindparam("new_status"), confidence=None, updated_at=now),
+              .values(status=bindparam("new_status"), confidence=None, updated_at=now,
+                      revision=records.c.revision + 1),  # new gold spans: an older read is stale
               [{"kept": k, "new_status": RecordStatus(r.status).value} for k, r in targets])
     for lo in range(0, len(temp), CHUNK):
         s.execute(delete(records).where(records.c.id.in_(temp[lo : lo + CHUNK])))

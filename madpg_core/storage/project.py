@@ -1,7 +1,9 @@
-"""A project: one folder with ``project.sqlite`` and the ``images/`` it owns.
+"""A project: one folder with ``project.sqlite`` and the ``images/`` it owns — or a server project,
+a PostgreSQL database (``postgresql://USER@HOST/DB``) shared by a department (storage/server.py).
 
 Images are copied in under their content hash, so a project folder is self-contained and can be
-moved or backed up as a whole; the same image imported twice is stored once.
+moved or backed up as a whole; the same image imported twice is stored once. A server project
+keeps them in its database; each desk reads them through a local working folder.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import exc, select
+from sqlalchemy import exc, inspect, select
 from sqlalchemy.orm import Session
 
 from madpg_core.domain import LabelSchema
 from madpg_core.errors import MadpgError
-from madpg_core.storage import backups, db, image_store, repo
+from madpg_core.storage import backups, db, image_store, repo, server
+from madpg_core.storage import server_engine
 from madpg_core.storage.image_store import IMAGE_DIR, IMAGE_SUFFIXES, file_sha256, pid_alive
 from madpg_core.storage.orm import ImageRow, ProjectRow, TrainingRunRow, utcnow
 
@@ -78,6 +81,49 @@ def inspect_file(db_path: Path) -> str:
     return revision
 
 
+class EmptyServerDatabase(MadpgError):
+    """The server project's database exists but holds nothing: one ``Project.create`` may fill."""
+
+
+def inspect_server(engine) -> str | None:  # noqa: ANN001 - sqlalchemy Engine
+    """Check that a server project's database is a MADPG project → its schema revision; None for an
+    empty database (one ``madpg init`` may fill). Raises MadpgError for another application's
+    database and one written by a newer MADPG."""
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() \
+            if "alembic_version" in tables else None
+    if not tables:
+        return None
+    where = server_engine.display_url(engine.url)
+    if not MADPG_TABLES <= tables or revision is None:
+        others = ", ".join(sorted(tables - MADPG_TABLES)[:6])
+        raise MadpgError(f"the database {where} is not a MADPG project (it holds {others}); it was left unchanged")
+    if revision != db.HEAD_REVISION and revision not in db.known_revisions():
+        raise MadpgError(f"the database {where} was written by a newer MADPG (schema revision {revision}); "
+                         "update MADPG to open it. It was left unchanged.")
+    return revision
+
+
+def _server_error(url: str, e: exc.DBAPIError) -> MadpgError:
+    """A driver error of a server project → one message a user can act on."""
+    where = server_engine.display_url(url)
+    code = server_engine.error_code(e)
+    first = str(getattr(e, "orig", e)).strip().splitlines()[0] if str(getattr(e, "orig", e)).strip() else str(e)
+    if code == server_engine.LOCK_NOT_AVAILABLE:
+        return MadpgError(f"another annotator has been writing the same entries of {where} for too long; "
+                          "nothing was changed, try again")
+    if code == "3D000" or ("database" in first and "does not exist" in first):  # invalid_catalog_name
+        return MadpgError(f"the server has no database named in {where}: ask its administrator to create it "
+                          "(createdb), then `madpg init` it")
+    if "password" in first.lower():
+        return MadpgError(f"the server {where} wants a password: give it in the address "
+                          "(postgresql://USER:PASSWORD@HOST/DB) or in ~/.pgpass ({first})")
+    if isinstance(e, exc.OperationalError) and code is None:
+        return MadpgError(f"cannot reach the PostgreSQL server of {where}: {first}")
+    return MadpgError(f"the server project {where} refused the change: {first}")
+
+
 def _is_damage(e: exc.DBAPIError) -> bool:
     name = getattr(e.orig, "sqlite_errorname", "")
     return name in ("SQLITE_CORRUPT", "SQLITE_NOTADB") or "malformed" in str(e.orig)
@@ -90,21 +136,49 @@ class Project:
     when a write waits for another process that holds the project's write lock.
     """
 
-    def __init__(self, folder: Path, *, read_only: bool = False, on_wait: db.WaitCallback | None = None,
+    def __init__(self, folder: Path | str, *, read_only: bool = False, on_wait: db.WaitCallback | None = None,
                  _creating: bool = False) -> None:
-        self.folder = Path(folder).resolve()
         # the annotator this process edits as; every session carries it in ``session.info`` so the
         # storage functions can attribute spans and history entries without an extra argument
         self.annotator = default_annotator()
-        self.db_path = self.folder / DB_NAME
         self.read_only = read_only
         self.on_wait = on_wait
-        self.engine = db.make_engine(self.db_path, read_only=read_only, on_wait=self._waiting,
-                                     immutable=read_only and self._needs_immutable())
+        self.is_server = db.is_server_url(folder)
+        if self.is_server:
+            # A server project: ``folder`` is this desk's local working folder for it (image cache,
+            # staging, the place), so code written for project folders keeps working; ``url`` is
+            # the address without its password, what lists and messages show.
+            self._url = str(folder)
+            self.url: str | None = server_engine.display_url(self._url)
+            self.folder = server.local_folder(server_engine.parse_url(self._url))
+            server.mark_folder(self.folder, self.url)
+            self.db_path = None
+            self.engine = db.make_engine(self._url, read_only=read_only, on_wait=self._waiting)
+        else:
+            self.url = None
+            self.folder = Path(folder).resolve()
+            self.db_path = self.folder / DB_NAME
+            self.engine = db.make_engine(self.db_path, read_only=read_only, on_wait=self._waiting,
+                                         immutable=read_only and self._needs_immutable())
         if _creating:
             db.upgrade(self.engine)
         self.sessions = db.make_session_factory(self.engine)
         self.writing = db.make_session_factory(db.writer(self.engine))
+
+    @property
+    def models_root(self) -> Path:
+        """Where new model versions are written (under ``models/``). A project folder: itself. A
+        server project: the shared folder in $MADPG_SERVER_MODELS when set (every desk must see a
+        version to use it; its path is registered as given), else the local working folder, whose
+        versions only this desk can load."""
+        shared = os.environ.get("MADPG_SERVER_MODELS", "").strip() if self.is_server else ""
+        return Path(shared).resolve() if shared else self.folder
+
+    @property
+    def location(self) -> str:
+        """What names the project to the user and in the recent-projects list: its folder, or a
+        server project's address without password."""
+        return self.url or str(self.folder)
 
     def _waiting(self, seconds: float) -> None:
         if self.on_wait is not None:
@@ -120,6 +194,8 @@ class Project:
 
     @classmethod
     def create(cls, folder: Path | str, schema: LabelSchema | None = None, name: str | None = None) -> Project:
+        if db.is_server_url(folder):
+            return cls._create_server(str(folder), schema, name)
         folder = Path(folder)
         if (folder / DB_NAME).exists():
             raise MadpgError(f"{folder} already holds a project")
@@ -134,11 +210,84 @@ class Project:
         return project
 
     @classmethod
+    def _create_server(cls, url: str, schema: LabelSchema | None, name: str | None) -> Project:
+        """A server project in an existing, empty database (a department's administrator creates
+        databases; MADPG only fills them)."""
+        project = cls(url)
+        try:
+            with project._upgrade_lock():  # two desks creating at once: the second finds a project
+                if project._server_revision() is not None:
+                    raise MadpgError(f"the database {project.url} already holds a MADPG project; open it instead")
+                db.upgrade(project.engine)
+                with project.transaction() as s:
+                    s.add(ProjectRow(id=1, name=name or server_engine.parse_url(url).database))
+                    repo.set_schema(s, schema or LabelSchema.default())
+        except BaseException:
+            project.close()
+            raise
+        return project
+
+    @classmethod
+    def _open_server(cls, url: str, *, read_only: bool, on_wait: db.WaitCallback | None) -> Project:
+        project = cls(url, read_only=read_only, on_wait=on_wait)
+        try:
+            revision = project._server_revision()
+            if revision is None:
+                raise EmptyServerDatabase(f"the database {project.url} is empty, not a MADPG project: "
+                                          f"create one with `madpg init {project.url}`")
+            if revision != db.HEAD_REVISION:
+                if read_only:
+                    raise MadpgError(f"{project.url} has an older schema (revision {revision}); open it once "
+                                     "for writing to upgrade it")
+                # No backup here: a server project's backup is the department's pg_dump, which
+                # MADPG cannot take for it (it needs the server's own tools and rights).
+                with project._upgrade_lock():
+                    db.upgrade(project.engine)
+            if not read_only:
+                # Interrupted training runs are not failed here: a run's process may live on
+                # another desk, where pid_alive cannot see it. Local staging leftovers are swept.
+                image_store.sweep(project.folder, project.image_referenced)
+        except BaseException:
+            project.close()
+            raise
+        return project
+
+    def _server_revision(self) -> str | None:
+        try:
+            return inspect_server(self.engine)
+        except exc.DBAPIError as e:
+            raise _server_error(self._url, e) from None
+
+    @contextmanager
+    def _upgrade_lock(self) -> Iterator[None]:
+        """Two desks opening an old server project at once: one upgrades, the other waits and
+        then finds nothing to do (alembic re-reads the revision inside the lock)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT pg_advisory_lock(727017)")
+                conn.commit()
+                try:
+                    yield
+                finally:
+                    conn.exec_driver_sql("SELECT pg_advisory_unlock(727017)")
+                    conn.commit()
+        except exc.DBAPIError as e:  # unreachable, or a user who may not create tables there
+            raise _server_error(self._url, e) from None
+
+    @classmethod
     def open(cls, folder: Path | str, *, read_only: bool = False, on_wait: db.WaitCallback | None = None,
              backup: bool = True) -> Project:
         """Open an existing project. A writable open upgrades an older schema in place (data kept),
-        takes the day's backup (see storage.backups) and clears what dead processes left behind."""
+        takes the day's backup (see storage.backups) and clears what dead processes left behind.
+        ``folder`` may be a server project's ``postgresql://`` address."""
+        if db.is_server_url(folder):
+            return cls._open_server(str(folder), read_only=read_only, on_wait=on_wait)
         folder = Path(folder)
+        marked = server.marked_url(folder)
+        if marked and not (folder / DB_NAME).exists():
+            # a server project's local working folder (from the recent-projects list, the last
+            # project of the last session): open the server project it stands for
+            return cls._open_server(marked, read_only=read_only, on_wait=on_wait)
         if folder.is_file() and folder.name == DB_NAME:
             folder = folder.parent
         db_path = folder / DB_NAME
@@ -204,12 +353,16 @@ class Project:
         """One user action = one transaction: committed on success, rolled back on any error. It
         holds the project's write lock from its start (waiting for another writer if need be)."""
         if self.read_only:
-            raise MadpgError(f"{self.folder} is open read-only; this command cannot change it")
+            raise MadpgError(f"{self.location} is open read-only; this command cannot change it")
         try:
             with self.writing() as s, s.begin():
                 s.info["annotator"] = self.annotator
+                if self.is_server:
+                    server.watch_session(s, self.folder)
                 yield s
         except exc.DBAPIError as e:
+            if self.is_server and isinstance(e, (exc.OperationalError, exc.InterfaceError)):
+                raise _server_error(self._url, e) from e  # server gone, lock wait too long
             if _is_damage(e):
                 raise backups.damaged_error(self.db_path, e.orig) from None
             raise
@@ -219,8 +372,12 @@ class Project:
         try:
             with self.sessions() as s:
                 s.info["annotator"] = self.annotator
+                if self.is_server:
+                    server.watch_session(s, self.folder)
                 yield s
         except exc.DBAPIError as e:
+            if self.is_server and isinstance(e, (exc.OperationalError, exc.InterfaceError)):
+                raise _server_error(self._url, e) from e  # server gone, lock wait too long
             if _is_damage(e):
                 raise backups.damaged_error(self.db_path, e.orig) from None
             raise
@@ -228,7 +385,7 @@ class Project:
     @property
     def name(self) -> str:
         with self.reading() as s:
-            return s.scalar(select(ProjectRow.name)) or self.folder.name
+            return s.scalar(select(ProjectRow.name)) or (self.url or self.folder.name)
 
     @property
     def dicom_identity(self) -> str:
@@ -266,4 +423,8 @@ class Project:
         with image_store.staged_images(self.folder, self.image_referenced, rewrite=identity.rewrite) as stage:
             stored = stage.add(source)
             stage.publish()
+        if self.is_server:  # every desk must see it: its bytes go into the database at once
+            sha, rel, _name = stored
+            with self.transaction() as s:
+                server.upload(s, self.folder, [(rel, sha)])
         return stored

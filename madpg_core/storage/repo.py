@@ -13,12 +13,10 @@ from sqlalchemy.orm import Session, selectinload
 
 from madpg_core.domain import (
     TEXT_STYLES,
-    AssertionStatus,
     EntityType,
     LabelSchema,
     Record,
     RecordStatus,
-    Span,
     SpanSource,
     check_spans,
 )
@@ -31,6 +29,8 @@ from madpg_core.storage.assertion_repo import (  # noqa: F401 - re-exported
     get_assertion_statuses,
     set_assertion_statuses,
 )
+from madpg_core.storage import history
+from madpg_core.storage.annotators import current_annotator_id
 from madpg_core.storage.orm import (
     EntityTypeRow,
     ImageRow,
@@ -42,6 +42,30 @@ from madpg_core.storage.orm import (
     utcnow,
 )
 
+# Writing spans (gold and sheets, attributed, logged, stale writes refused) lives in span_repo.py;
+# callers reach it as repo.add_span etc.
+from madpg_core.storage.span_repo import (  # noqa: F401 - re-exported
+    add_span,
+    bump_record,
+    change_span_label,
+    delete_span,
+    find_span,
+    lock_record,
+    replace_model_spans,
+    replace_spans,
+    set_span_assertion,
+    sheet_id,
+    span_row,
+    span_rows,
+    spans_of,
+    to_span,
+    type_ids,
+)
+from madpg_core.storage.span_repo import record_row as _record_row
+from madpg_core.storage.span_repo import span_row as _span_row  # noqa: F401 - older name
+from madpg_core.storage.span_repo import to_span as _to_span  # noqa: F401 - older name
+from madpg_core.storage.span_repo import type_ids as _type_ids
+
 # ---------------------------------------------------------------- schema
 
 
@@ -52,10 +76,14 @@ def get_schema(s: Session) -> LabelSchema:
                              for r in rows))
 
 
-def type_usage(s: Session) -> dict[str, int]:
-    """Number of spans of each entity type (0 for unused types)."""
+def type_usage(s: Session, *, gold_only: bool = False) -> dict[str, int]:
+    """Number of spans of each entity type (0 for unused types): all of them, sheets included (what
+    removing a type would delete), or with ``gold_only`` the gold spans (what statistics count)."""
+    joined = SpanRow.type_id == EntityTypeRow.id
+    if gold_only:
+        joined = joined & SpanRow.sheet_of.is_(None)
     rows = s.execute(
-        select(EntityTypeRow.name, func.count(SpanRow.id)).outerjoin(SpanRow).group_by(EntityTypeRow.id)
+        select(EntityTypeRow.name, func.count(SpanRow.id)).outerjoin(SpanRow, joined).group_by(EntityTypeRow.id)
     ).all()
     return {name: n for name, n in rows}
 
@@ -82,6 +110,7 @@ def set_schema(s: Session, schema: LabelSchema, *, renames: dict[str, str] | Non
         if usage.get(name, 0) and not delete_spans_of_removed:
             raise MadpgError(f"entity type {name!r} is used by {usage[name]} spans; confirm to delete them")
         s.execute(delete(SpanRow).where(SpanRow.type_id == row.id))
+        history.log(s, "schema", None, {"type": name, "spans": usage.get(name, 0)}, None)
         s.delete(row)
         del rows[name]
     for i, t in enumerate(schema.types):
@@ -93,10 +122,6 @@ def set_schema(s: Session, schema: LabelSchema, *, renames: dict[str, str] | Non
         row.display_names = dict(t.display_names) or None  # a new dict: JSON columns track assignment only
         row.style = t.style
     s.flush()
-
-
-def _type_ids(s: Session) -> dict[str, int]:
-    return dict(s.execute(select(EntityTypeRow.name, EntityTypeRow.id)).all())
 
 
 
@@ -129,11 +154,12 @@ def add_record(s: Session, record: Record, images: Sequence[tuple[str, str, str]
     row = RecordRow(name=record.name, text=record.text, status=RecordStatus(record.status).value)
     for i, (sha, rel, orig) in enumerate(images):
         row.images.append(ImageRow(position=i, sha256=sha, rel_path=rel, original_name=orig))
-    ids = _type_ids(s)
+    ids, who = _type_ids(s), current_annotator_id(s)
     for sp in record.spans:
-        row.spans.append(_span_row(sp, ids))
+        row.spans.append(span_row(sp, ids, annotator=who))
     s.add(row)
     s.flush()
+    history.log(s, "import", row.id, None, {"name": row.name, "spans": len(record.spans)})
     return row.id
 
 
@@ -147,7 +173,7 @@ def add_records(s: Session, records: Sequence[Record], images: Sequence[Sequence
     if unknown:
         raise MadpgError(f"entity types not in the project's schema: {', '.join(unknown)}")
     check_statuses(s, [sp for r in records for sp in r.spans])
-    now = utcnow()
+    now, who = utcnow(), current_annotator_id(s)
     out: list[int] = []
     for lo in range(0, len(records), batch):
         if stop is not None and stop.is_set():
@@ -160,7 +186,8 @@ def add_records(s: Session, records: Sequence[Record], images: Sequence[Sequence
         new_ids = list(s.scalars(insert(RecordRow).returning(RecordRow.id, sort_by_parameter_order=True), rows))
         spans = [{"record_id": rid, "start": sp.start, "end": sp.end, "type_id": ids[sp.label],
                   "source": SpanSource(sp.source).value, "model_version": sp.model_version,
-                  "confidence": sp.confidence, "assertion": sp.assertion, "layer": sp.layer, "created_at": now}
+                  "confidence": sp.confidence, "assertion": sp.assertion, "layer": sp.layer, "created_at": now,
+                  "annotator_id": who}
                  for rid, r in zip(new_ids, chunk) for sp in r.spans]
         pictures = [{"record_id": rid, "position": i, "sha256": sha, "rel_path": rel, "original_name": orig}
                     for rid, imgs in zip(new_ids, images[lo : lo + batch]) for i, (sha, rel, orig) in enumerate(imgs)]
@@ -171,53 +198,46 @@ def add_records(s: Session, records: Sequence[Record], images: Sequence[Sequence
         out.extend(new_ids)
         if on_progress:
             on_progress(lo + len(chunk), len(records))
+    # One entry for the whole import, not one per record: an import of 100,000 records is one act.
+    history.log(s, "import", None, None, {"records": len(out), "spans": sum(len(r.spans) for r in records)})
     return out
 
 
-def _span_row(sp: Span, type_ids: dict[str, int]) -> SpanRow:
-    if sp.label not in type_ids:
-        raise MadpgError(f"entity type {sp.label!r} is not in the project's schema ({', '.join(type_ids)})")
-    return SpanRow(start=sp.start, end=sp.end, type_id=type_ids[sp.label], source=SpanSource(sp.source).value,
-                   model_version=sp.model_version, confidence=sp.confidence, assertion=sp.assertion,
-                   layer=sp.layer)
-
-
-def _to_span(r: SpanRow) -> Span:
-    # NULL: a row from before revision 0006, when every span was present and flat
-    return Span(r.start, r.end, r.type.name, SpanSource(r.source), r.model_version, r.confidence, id=r.id,
-                assertion=r.assertion or AssertionStatus.PRESENT.value, layer=r.layer or 0)
-
-
-def _to_record(row: RecordRow, image_root: str | None) -> Record:
+def _to_record(row: RecordRow, image_root: str | None, spans: Sequence[SpanRow] | None = None) -> Record:
+    """``spans``: the rows to show (a sheet's); default the gold ones of ``row.spans``, which holds
+    every row of the record, sheets included."""
     prefix = (image_root.rstrip("/") + "/") if image_root else ""
+    if spans is None:
+        spans = [sp for sp in row.spans if sp.sheet_of is None]
     return Record(
         text=row.text,
-        spans=tuple(_to_span(sp) for sp in row.spans),
+        spans=tuple(to_span(sp) for sp in spans),
         images=tuple(prefix + im.rel_path for im in row.images),
         name=row.name,
         status=RecordStatus(row.status),
         id=row.id,
         image_names=tuple(im.original_name or "" for im in row.images),
+        revision=row.revision,
     )
 
 
-def _record_row(s: Session, record_id: int) -> RecordRow:
-    row = s.get(RecordRow, record_id)
-    if row is None:
-        raise MadpgError(f"record {record_id} does not exist")
-    return row
-
-
-def get_record(s: Session, record_id: int, image_root: str | None = None) -> Record:
+def get_record(s: Session, record_id: int, image_root: str | None = None, sheet: str | None = None) -> Record:
     """The record as a frozen domain object; image paths are prefixed with ``image_root``, and
-    ``image_names`` holds each image's original file name ("" where the import did not know it)."""
-    return _to_record(_record_row(s, record_id), image_root)
+    ``image_names`` holds each image's original file name ("" where the import did not know it).
+    Its spans are the gold spans, or with ``sheet`` (an annotator's name) that annotator's sheet
+    (empty when they have none)."""
+    row = _record_row(s, record_id)
+    # By query, not row.spans: a collection loaded earlier in this session may hold only gold rows.
+    return _to_record(row, image_root, span_rows(s, record_id, sheet_id(s, sheet, create=False)))
 
 
 def iter_records(s: Session, *, status: Sequence[RecordStatus] | None = None, image_root: str | None = None,
                  batch: int = 500) -> Iterable[Record]:
     """All records in id order, loaded in batches (spans, types and images eagerly)."""
-    q = select(RecordRow).options(selectinload(RecordRow.spans), selectinload(RecordRow.images)).order_by(RecordRow.id)
+    # Gold spans only (export, training, scores read these); _to_record filters again for rows
+    # already loaded in this session without that criterion.
+    gold = selectinload(RecordRow.spans.and_(SpanRow.sheet_of.is_(None)))
+    q = select(RecordRow).options(gold, selectinload(RecordRow.images)).order_by(RecordRow.id)
     if status:
         q = q.where(RecordRow.status.in_([RecordStatus(x).value for x in status]))
     for row in s.scalars(q.execution_options(yield_per=batch)):
@@ -240,6 +260,7 @@ def list_records(s: Session, *, search: str = "", status: RecordStatus | None = 
             func.count(SpanRow.id).label("n"),
             func.min(SpanRow.confidence).label("minconf"),
         )
+        .where(SpanRow.sheet_of.is_(None))  # gold spans: what the record holds for export and training
         .group_by(SpanRow.record_id)
         .subquery()
     )
@@ -263,113 +284,30 @@ def list_records(s: Session, *, search: str = "", status: RecordStatus | None = 
     return [RecordSummary(i, n, RecordStatus(st), pv, c, mc, rc) for i, n, st, pv, c, mc, rc in s.execute(q)]
 
 
-def set_status(s: Session, record_id: int, status: RecordStatus) -> None:
-    _record_row(s, record_id).status = RecordStatus(status).value
+def set_status(s: Session, record_id: int, status: RecordStatus, expected_record_revision: int | None = None) -> None:
+    """Set a record's status, attributed to the session's annotator; with
+    ``expected_record_revision``, only if the record did not change since it was read."""
+    row = _record_row(s, record_id)
+    before, new = row.status, RecordStatus(status).value
+    bump_record(s, row, expected_record_revision)
+    row.status, row.status_by, row.status_at = new, current_annotator_id(s), utcnow()
+    history.log(s, "set_status", record_id, {"status": before}, {"status": new})
+    s.flush()
 
 
 def update_text_note(s: Session, record_id: int, note: str | None) -> None:
-    _record_row(s, record_id).note = note
+    row = _record_row(s, record_id)
+    before = row.note
+    row.note = note
+    history.log(s, "update_text_note", record_id, {"note": before}, {"note": note})
 
 
 def delete_record(s: Session, record_id: int) -> None:
-    s.delete(_record_row(s, record_id))
-
-
-# ---------------------------------------------------------------- spans
-
-
-def add_span(s: Session, record_id: int, span: Span) -> int:
-    """Add one span; an overlap with an existing span of its layer is refused (OverlapError)."""
     row = _record_row(s, record_id)
-    existing = [_to_span(r) for r in row.spans]
-    check_spans(row.text, [*existing, span])
-    check_statuses(s, [span])
-    sr = _span_row(span, _type_ids(s))
-    row.spans.append(sr)
-    s.flush()
-    return sr.id
-
-
-def find_span(s: Session, record_id: int, start: int, end: int, layer: int | None = None) -> int | None:
-    """The id of the record's span at exactly [start, end), if any (one indexed query); with
-    ``layer``, only in that layer (two layers may hold a span of the same range), else the lowest."""
-    q = select(SpanRow.id).where(SpanRow.record_id == record_id, SpanRow.start == start, SpanRow.end == end)
-    if layer is not None:
-        q = q.where(func.coalesce(SpanRow.layer, 0) == layer)
-    return s.scalar(q.order_by(func.coalesce(SpanRow.layer, 0), SpanRow.id).limit(1))
-
-
-def delete_span(s: Session, span_id: int) -> Span:
-    row = s.get(SpanRow, span_id)
-    if row is None:
-        raise MadpgError(f"span {span_id} does not exist")
-    span = _to_span(row)
+    gold = span_rows(s, record_id, None)
+    history.log(s, "delete_record", record_id, {"name": row.name, "status": row.status,
+                                                "spans": [history.span_doc(to_span(r)) for r in gold]}, None)
     s.delete(row)
-    s.flush()
-    return span
-
-
-def change_span_label(s: Session, span_id: int, label: str) -> None:
-    """Change a span's type. The span becomes the annotator's: a human decided it."""
-    row = s.get(SpanRow, span_id)
-    if row is None:
-        raise MadpgError(f"span {span_id} does not exist")
-    ids = _type_ids(s)
-    if label not in ids:
-        raise MadpgError(f"unknown entity type {label!r}")
-    row.type_id = ids[label]
-    row.source, row.model_version, row.confidence = SpanSource.ANNOTATOR.value, None, None
-
-
-def set_span_assertion(s: Session, span_id: int, status: str) -> None:
-    """Set a span's assertion status. The span becomes the annotator's, as with a type change: a
-    person confirmed or corrected what the detector proposed."""
-    row = s.get(SpanRow, span_id)
-    if row is None:
-        raise MadpgError(f"span {span_id} does not exist")
-    span = Span(row.start, row.end, row.type.name, assertion=status)  # refuses an unknown status
-    check_statuses(s, [span])
-    row.assertion = span.assertion
-    row.source, row.model_version, row.confidence = SpanSource.ANNOTATOR.value, None, None
-
-
-def replace_spans(s: Session, record_id: int, spans: Sequence[Span]) -> list[int]:
-    """Set a record's spans to exactly ``spans`` (used by the BIO editor and by undo)."""
-    row = _record_row(s, record_id)
-    check_spans(row.text, spans)
-    check_statuses(s, spans)
-    ids = _type_ids(s)
-    row.spans.clear()
-    s.flush()
-    new = [_span_row(sp, ids) for sp in spans]
-    row.spans.extend(new)
-    s.flush()
-    return [r.id for r in new]
-
-
-def replace_model_spans(s: Session, record_id: int, spans: Sequence[Span], *,
-                        confidence: float | None = None) -> int:
-    """Pre-label: drop the record's old model spans and add ``spans`` that do not touch a span an
-    annotator made or changed; ``confidence`` is the model's record-level confidence (its least
-    confident character). A reviewed record is never touched. Returns the spans added."""
-    row = _record_row(s, record_id)
-    if row.status == RecordStatus.REVIEWED.value:
-        return 0
-    row.confidence = confidence
-    check_statuses(s, spans)
-    human = [_to_span(r) for r in row.spans if r.source == SpanSource.ANNOTATOR.value]
-    for r in [r for r in row.spans if r.source != SpanSource.ANNOTATOR.value]:
-        row.spans.remove(r)
-    # Against human spans of every layer, not only the model span's own: the model must not wrap
-    # or cut into anything a person marked, even where the layers would allow it.
-    keep = [sp for sp in spans if not any(sp.overlaps(h) for h in human)]
-    check_spans(row.text, keep)
-    ids = _type_ids(s)
-    row.spans.extend(_span_row(sp, ids) for sp in keep)
-    if row.status == RecordStatus.NEW.value:
-        row.status = RecordStatus.PRELABELLED.value
-    s.flush()
-    return len(keep)
 
 
 # ---------------------------------------------------------------- statistics
@@ -390,7 +328,7 @@ def stats(s: Session) -> ProjectStats:
     by_status = Counter({st.value: 0 for st in RecordStatus})
     by_status.update(dict(s.execute(select(RecordRow.status, func.count()).group_by(RecordRow.status)).all()))
     n_images = s.scalar(select(func.count(ImageRow.id))) or 0
-    return ProjectStats(dict(by_status), type_usage(s), n_images)
+    return ProjectStats(dict(by_status), type_usage(s, gold_only=True), n_images)
 
 
 # ---------------------------------------------------------------- project, models, runs

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from madpg_core import check_set
 from madpg_core.domain import RecordStatus
-from madpg_core.storage import repo
+from madpg_core.storage import repo, team
 from madpg_core.storage.project import Project
 from madpg_gui.i18n import tr, trn
 from madpg_gui.widgets.colors import STATUS_COLORS, STATUS_MARKS, swatch, tint
@@ -44,6 +44,7 @@ from madpg_gui.widgets.colors import STATUS_COLORS, STATUS_MARKS, swatch, tint
 Index = QModelIndex | QPersistentModelIndex
 CHECK_MARK = "◇"
 CHECK_FILTER = "check"  # the status filter's entry for the check set (not a RecordStatus)
+MINE_FILTER = "mine"  # the status filter's entry for the records assigned to this desk's annotator
 CONFIDENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # float | None: the value the confidence column shows
 CONFIDENCE_COLUMN = 1
 BAR_COLOR = "#0072B2"
@@ -71,12 +72,15 @@ class RecordListModel(QAbstractTableModel):
         super().__init__(parent)
         self.rows: list[repo.RecordSummary] = []
         self.check: set[int] = set()
+        self.assigned: dict[int, list[str]] = {}  # record id → its annotators (Assignment)
         self.headers = [tr("Record"), tr("Confidence")]
 
-    def set_rows(self, rows: list[repo.RecordSummary], check: set[int] | None = None) -> None:
+    def set_rows(self, rows: list[repo.RecordSummary], check: set[int] | None = None,
+                 assigned: dict[int, list[str]] | None = None) -> None:
         self.beginResetModel()
         self.rows = rows
         self.check = check or set()
+        self.assigned = assigned or {}
         self.endResetModel()
 
     def index(self, row: int, column: int = 0, parent: Index = QModelIndex()) -> QModelIndex:
@@ -108,7 +112,8 @@ class RecordListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             name = r.name or f"#{r.id}"
             mark = f" {CHECK_MARK}" if r.id in self.check else ""
-            return f"{STATUS_MARKS[r.status]}{mark} {name}\n{r.preview.replace(chr(10), ' ')}"
+            who = f"  → {', '.join(self.assigned[r.id])}" if r.id in self.assigned else ""
+            return f"{STATUS_MARKS[r.status]}{mark} {name}{who}\n{r.preview.replace(chr(10), ' ')}"
         if role == Qt.ItemDataRole.DecorationRole:
             return swatch(STATUS_COLORS[r.status], 12, True)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -135,6 +140,10 @@ class RecordListModel(QAbstractTableModel):
             tip += " · " + tr("least confident model entity {c}").format(c=f"{r.min_confidence:.2f}")
         if r.id in self.check:
             tip += "\n" + CHECK_MARK + " " + check_set_tip()
+        if r.id in self.assigned:
+            names = self.assigned[r.id]
+            tip += "\n" + (tr("Double annotation: {names}, each on their own sheet") if len(names) > 1
+                           else tr("Assigned to {names}")).format(names=", ".join(names))
         return tip
 
     def row_of(self, record_id: int) -> int:
@@ -179,6 +188,7 @@ class RecordList(QWidget):
             self.status.addItem(swatch(STATUS_COLORS[st], 12, True), status_text(st), st)
         self.status.addItem(f"{CHECK_MARK} {tr('Check set')}", CHECK_FILTER)
         self.status.setItemData(self.status.count() - 1, check_set_tip(), Qt.ItemDataRole.ToolTipRole)
+        self.status.addItem(tr("Assigned to me"), MINE_FILTER)
         self.order = QComboBox()
         self.order.addItem(tr("In order"), "id")
         self.order.addItem(tr("Least confident first"), "uncertainty")
@@ -231,15 +241,19 @@ class RecordList(QWidget):
         current = self.current_id()
         rows: list[repo.RecordSummary] = []
         check: set[int] = set()
+        assigned: dict[int, list[str]] = {}
         if self.project is not None:
             check = check_set.check_ids(self.project)
             wanted = self.status.currentData()
             with self.project.reading() as s:
                 rows = repo.list_records(s, search=self.search.text().strip(),
-                                         status=None if wanted == CHECK_FILTER else wanted,
+                                         status=None if wanted in (CHECK_FILTER, MINE_FILTER) else wanted,
                                          order=self.order.currentData())
                 if wanted == CHECK_FILTER:
                     rows = [r for r in rows if r.id in check]
+                assigned = team.assignments(s)
+                if wanted == MINE_FILTER:
+                    rows = [r for r in rows if self.project.annotator in assigned.get(r.id, ())]
                 if self.order.currentData() == "uncertainty":  # what is left to review comes first
                     rows.sort(key=lambda r: r.status == RecordStatus.REVIEWED)
                 st = repo.stats(s)
@@ -250,7 +264,7 @@ class RecordList(QWidget):
             self.progress.setText("")
         selected = set(self.selected_ids())
         self._quiet = True
-        self.model.set_rows(rows, check)
+        self.model.set_rows(rows, check, assigned)
         if current is not None:
             self.select(current)
         if len(selected) > 1:  # keep a multi-selection across refreshes (Model ▸ Pre-label selected)
