@@ -12,14 +12,16 @@ Commands (``job`` is any number the sender picks; it comes back on that job's ev
     {"cmd": "load"}                               the active model; again only when another version is active
     {"cmd": "prelabel", "job": 1, "ids": [3, 4]}  ids null: every record not reviewed
     {"cmd": "warm_parse", "job": 2, "ids": null}  parse the texts into the project's parse cache
+    {"cmd": "attention", "job": 3, "ids": [5]}    what the active model looked at in record 5's images
     {"cmd": "cancel", "job": 1}                   stop that job at its next check (no job: the running one)
     {"cmd": "quit"}                               end of input (the window went away) means the same
 
 Events: ``ready``; ``loading`` and ``loaded`` {version}; ``progress`` {job, kind, done, total,
 ids: the records finished since the last progress}; ``done`` {job, kind, ...: a pre-label's
 ``PrelabelReport`` with model_version and parsed (texts the parse cache did not have); a
-warm-parse's records, parsed, cached}; ``cancelled`` {job, kind, done, total}; ``error`` {job,
-kind, message}. Every job ends in exactly one of done, cancelled or error.
+warm-parse's records, parsed, cached; an attention's record_id and ``AttentionMap.as_dict()``:
+r and 49 weights per image, or the reason there are none}; ``cancelled`` {job, kind, done, total};
+``error`` {job, kind, message}. Every job ends in exactly one of done, cancelled or error.
 
 Jobs run one at a time on the main thread, in the order they came, except that a warm-parse goes
 last: a load or pre-label that arrives while one runs stops it at its next check, and it resumes
@@ -49,7 +51,7 @@ from madpg_core.storage.project import Project
 
 log = logging.getLogger(__name__)
 
-KINDS = ("load", "prelabel", "warm_parse")
+KINDS = ("load", "prelabel", "warm_parse", "attention")
 WARM_BATCH = 16  # records per parse-cache write of a warm-parse (and between two checks of its stop)
 
 
@@ -189,6 +191,8 @@ class Service:
                 self.ensure_model(job)
             elif job.kind == "prelabel":
                 self._prelabel(job)
+            elif job.kind == "attention":
+                self._attention(job)
             else:
                 self._warm_parse(job)
         except Cancelled:
@@ -277,6 +281,26 @@ class Service:
             self.emit("progress", job=job.job, kind=job.kind, done=job.done, total=job.total,
                       ids=job.ids[at : job.done])
         self.emit("done", job=job.job, kind=job.kind, records=job.total, parsed=job.parsed, cached=job.cached)
+
+    def _attention(self, job: Job) -> None:
+        """r and the 7×7 attention of the active model on the images of the one record in
+        ``job.ids`` (madpg_core.model.attention_probe); a model that cannot say answers with the
+        reason in words (``reason``), not an error."""
+        from madpg_core.storage import repo
+
+        if not job.ids or len(job.ids) != 1:
+            raise MadpgError("attention: name exactly one record")
+        self.ensure_model(job)
+        check_stop(job.stop, "attention cancelled")
+        with self.project.reading() as s:
+            record = repo.get_record(s, job.ids[0], self.project.image_root)
+        job.total = 1
+        found = self.predictor.attention(record)
+        job.done = 1
+        answer = found.as_dict()
+        answer["model_name"] = answer.pop("model_version")  # the checkpoint's name; the version is vN
+        self.emit("done", job=job.job, kind=job.kind, record_id=job.ids[0], model_version=f"v{self.version}",
+                  **answer)
 
     def _texts(self, ids: list[int]) -> list[str]:
         from sqlalchemy import select

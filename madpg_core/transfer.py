@@ -165,7 +165,7 @@ def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | 
             None takes the project's setting. ``result.dicom`` says what was removed.
     """
     from madpg_core.deid_dicom import DicomIdentityFilter
-    from madpg_core.storage import duplicates, repo
+    from madpg_core.storage import duplicates, region_transfer, repo
     from madpg_core.storage.image_store import staged_images
 
     if on_duplicate not in ON_DUPLICATE:
@@ -222,9 +222,12 @@ def import_into(project, path: Path | str, fmt: str, type_map: dict[str, str] | 
                 raise MadpgError("another program added, changed or removed some of these records in the project "
                                  "while the file was read; nothing was imported: import it again")
             n, total = len(add), len(written)
-            repo.add_records(s, written[:n], stored[:n], stop=stop, on_progress=lambda d, _t: store(d, total))
+            added = repo.add_records(s, written[:n], stored[:n], stop=stop, on_progress=lambda d, _t: store(d, total))
             duplicates.replace_contents(s, [(rid, records[i]) for i, rid in replace_], stored[n:], stop=stop,
                                         on_progress=lambda d, _t: store(n + d, total))
+            # regions drawn on the images (the project's JSONL carries them), once records and images have ids
+            region_transfer.store_imported(s, zip(added, written[:n]))
+            region_transfer.store_imported(s, [(rid, records[i]) for i, rid in replace_], replace=True)
             stage.publish()  # last step before the commit; undone by staged_images if it fails
     result.dicom = identity.summary()
     result.warnings.extend(identity.warnings())
@@ -417,7 +420,7 @@ class _ImageCopies:
 
 def _write_export(project, f, write: Writer, wanted: list[RecordStatus] | None,  # noqa: ANN001
                   on_progress: Progress | None, stop: threading.Event | None, copies: _ImageCopies) -> WriteCounts:
-    from madpg_core.storage import repo
+    from madpg_core.storage import region_transfer, repo
 
     with project.reading() as s:
         total = len(repo.record_ids(s, status=wanted))
@@ -425,7 +428,8 @@ def _write_export(project, f, write: Writer, wanted: list[RecordStatus] | None, 
 
         def counted():  # noqa: ANN202
             nonlocal done
-            for r in repo.iter_records(s, status=wanted, image_root=project.image_root):
+            # a record with regions comes as a GroundedRecord carrying them: the JSONL writes them, the others ignore them
+            for r in region_transfer.grounded(s, repo.iter_records(s, status=wanted, image_root=project.image_root)):
                 if stop is not None and stop.is_set():
                     raise Cancelled("export cancelled; no file written")
                 yield copies.record(r)

@@ -185,6 +185,7 @@ class SpanEditor(QObject):
                 for sp in enclosing:
                     other.addAction(f"{type_name(sp.label, self.w.ann.schema)} «{sp.text_in(self.w.ann.record.text)}»",
                                     lambda s=sp: self.select(s))
+            self.w.regions.fill_span_menu(menu, span)  # link to a region, "not visible in the images"
             menu.addAction(tr("Delete entity"), self.delete_span)
         elif self.w.text.selection_range():
             sub = menu.addMenu(tr("Label as"))

@@ -27,6 +27,7 @@ from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_gui import __version__, commands, place, settings
 from madpg_gui.annotation import Annotation
+from madpg_gui.attention_view import AttentionView
 from madpg_gui.dialogs.backups import BackupsDialog, WriteWaitNotifier, open_failed
 from madpg_gui.dialogs.server_project import open_server_project
 from madpg_gui.dialogs.schema_editor import SchemaEditor
@@ -35,6 +36,7 @@ from madpg_gui.editing import SpanEditor
 from madpg_gui.i18n import LANGUAGES, system_language, tr, trn
 from madpg_gui.model_loop import ModelLoop
 from madpg_gui.team.desk import TeamDesk
+from madpg_gui.region_editing import RegionEditor
 from madpg_gui.widgets.image_pane import ImagePane
 from madpg_gui.widgets.palette import LabelPalette
 from madpg_gui.widgets.record_list import RecordList, status_text
@@ -59,7 +61,10 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_docks()
         self._build_menus()
+        self.regions = RegionEditor(self)  # regions on the images and their links to spans (issue 18)
+        self.regions.add_to(self.menuBar(), self.menus["help"], self)
         self.model_loop = ModelLoop(self)
+        self.attention = AttentionView(self)  # the model's attention over the image (issue 18)
         self.team = TeamDesk(self)  # who is annotating, assignment, sheets, adjudication (issue 17)
         self.write_wait = WriteWaitNotifier(self)  # on_wait of the open project, from any thread
         self.status_label, self.offset_label = QLabel(), QLabel()
@@ -273,6 +278,7 @@ class MainWindow(QMainWindow):
         self.entities.set_record(record, schema)
         self.bio.set_record(record, schema)
         self.images.set_images(record.images if record else [], record.image_names if record else ())
+        self.regions.record_loaded(record)
         if record is not None:
             self.records.select(record.id)
         self._update_header()
@@ -283,6 +289,7 @@ class MainWindow(QMainWindow):
         self.entities.set_record(record, schema)
         self.bio.set_record(record, schema)
         self.entities.select_span(self.text.current_span)
+        self.regions.reload()
         self._update_header()
 
     def _schema_changed(self, schema: LabelSchema) -> None:

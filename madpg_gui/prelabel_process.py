@@ -37,6 +37,9 @@ class PrelabelProcess(QObject):
     cancelled = Signal(dict)  # {"job", "kind", "done", "total"}
     error = Signal(dict)  # {"job", "kind", "message"}
     died = Signal(str)  # the child ended without being asked to: why, in a line
+    # the end of an "attention" job (its done, error or cancelled event; done and error fire too):
+    # {"job", "event", "record_id", "images": [{"index", "r", "weights" (49), ...}], "reason", ...}
+    attention = Signal(dict)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +94,13 @@ class PrelabelProcess(QObject):
         self.send(kind, job=job, ids=[int(i) for i in record_ids] if record_ids is not None else None)
         return job
 
+    def request_attention(self, record_id: int) -> int:
+        """Ask what the active model looked at in record ``record_id``'s images (r and 7×7 weights
+        per image, or why not); the answer comes as ``attention``. Returns the job's number."""
+        job = next(self._jobs)
+        self.send("attention", job=job, ids=[int(record_id)])
+        return job
+
     def cancel(self, job: int) -> None:
         self.send("cancel", job=job)
 
@@ -134,6 +144,8 @@ class PrelabelProcess(QObject):
                   "done": self.done, "cancelled": self.cancelled, "error": self.error}.get(event.get("event"))
         if signal is not None:
             signal.emit(event)
+        if event.get("kind") == "attention" and event.get("event") in ("done", "error", "cancelled"):
+            self.attention.emit(event)
 
     def _last_error_line(self) -> str:
         lines = [ln.strip() for ln in self._stderr.decode("utf-8", errors="replace").splitlines() if ln.strip()]

@@ -13,7 +13,8 @@ from madpg_core.errors import Cancelled, MadpgError
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here so that `madpg --help` names every command, while each module stays small.
-    from madpg_core.cli import loop_cmds, model_cmds, parser_cmds, phi_cmds, project_cmds, resource_cmds, team_cmds
+    from madpg_core.cli import (loop_cmds, model_cmds, parser_cmds, phi_cmds, project_cmds, region_cmds, resource_cmds,
+                                team_cmds)
 
     parser = argparse.ArgumentParser(prog="madpg", description="MADPG Annotator command line")
     parser.add_argument("-v", "--verbose", action="store_true", help="log details and show tracebacks")
@@ -21,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="whom this command's changes are attributed to (default: $MADPG_ANNOTATOR, "
                              "else the OS user name)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (project_cmds, phi_cmds, team_cmds, model_cmds, loop_cmds, parser_cmds, resource_cmds):
+    for module in (project_cmds, phi_cmds, team_cmds, region_cmds, model_cmds, loop_cmds, parser_cmds, resource_cmds):
         module.register(sub)
     return parser
 

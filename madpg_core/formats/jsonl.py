@@ -7,6 +7,14 @@ match the offsets. "assertion" is left out when "present" and "layer" when 0 (th
 files written before they existed mean). Image paths are relative to the file's folder (an export
 writes ``OUT_images/original-name.png``).
 
+A record with regions drawn on its images (issue 18) also carries ``"regions": [{"image", "frame",
+"kind", "points", "annotator", "spans": [{"start", "end", "layer"}]}]`` — ``image`` the image's
+index in ``images`` (0 first), ``frame`` its frame (0 unless multi-frame), ``kind`` "box" (two
+corners) or "polygon", ``points`` ``[[x, y], …]`` in the image's pixels, ``spans`` the spans the
+region is linked to, by offsets (and layer when not 0) — and ``"not_visible": [{"start", "end",
+"layer"}]``, its spans marked not visible in the images. Both keys are left out when empty: a file
+written before them, or by another tool, reads as before.
+
 Every field is checked strictly: a wrong type is a FormatError naming the line, never a silent
 conversion (``"start": 1.9`` is not 1).
 """
@@ -17,7 +25,14 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from madpg_core.domain import AssertionStatus, ImportReport, Record, RecordStatus, Span, SpanSource
+from madpg_core.domain import (
+    AssertionStatus,
+    ImportReport,
+    Record,
+    RecordStatus,
+    Span,
+    SpanSource,
+)
 from madpg_core.errors import FormatError, MadpgError
 from madpg_core.formats.common import (
     LINE_BREAKS_JSON_KEEPS,
@@ -33,6 +48,14 @@ from madpg_core.formats.common import (
     optional_str,
     read_json_lines,
 )
+from madpg_core.regions import (
+    REGION_KINDS,
+    GroundedRecord,
+    PortableRegion,
+    RecordGrounding,
+    SpanKey,
+    grounding_of,
+)
 
 
 def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress: Progress | None = None, *,
@@ -43,8 +66,14 @@ def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress:
         text = obj["text"]  # read_json_lines checked it is a valid str
         found = tuple(_image(path, line, ref, refs) for ref in list_of(obj, "images", str, "a string"))
         spans = tuple(_span(d, text) for d in list_of(obj, "spans", dict, "an object"))
-        return Record(text, spans, found, optional_str(obj, "name"),
-                      enum_value(obj, "status", RecordStatus, RecordStatus.NEW))
+        record = Record(text, spans, found, optional_str(obj, "name"),
+                        enum_value(obj, "status", RecordStatus, RecordStatus.NEW))
+        grounding = _grounding(obj)
+        if not grounding:
+            return record
+        grounding.check(record)  # strictly: a link to a span the line lacks is an error here
+        return GroundedRecord(record.text, record.spans, record.images, record.name, record.status,
+                              grounding=grounding)
 
     return read_json_lines(path, encoding, convert, on_progress)
 
@@ -61,6 +90,38 @@ def _span(d: dict, text: str) -> Span:
                          f"the text there is {describe(span.text_in(text))}; offsets must count characters "
                          "(code points)")
     return span
+
+
+def _grounding(obj: dict) -> RecordGrounding:
+    regions = tuple(_region(d, n) for n, d in enumerate(list_of(obj, "regions", dict, "an object"), 1))
+    hidden = tuple(_span_key(d, "not_visible") for d in list_of(obj, "not_visible", dict, "an object"))
+    return RecordGrounding(regions, hidden)
+
+
+def _region(d: dict, n: int) -> PortableRegion:
+    where = f'"regions" item {n}'
+    kind = d["kind"]
+    if kind not in REGION_KINDS:
+        raise ValueError(f'{where}: "kind" must be one of {", ".join(REGION_KINDS)}; got {describe(kind)}')
+    points = d["points"]
+    if not isinstance(points, list) or not all(isinstance(p, list) for p in points):
+        raise TypeError(f'{where}: "points" must be an array of [x, y] pairs, not {describe(points)}')
+    annotator = d.get("annotator")
+    if annotator is not None and (not isinstance(annotator, str) or not annotator):
+        raise TypeError(f'{where}: "annotator" must be a name or null, not {describe(annotator)}')
+    try:
+        return PortableRegion(offset(d["image"], "image"), offset(d.get("frame", 0), "frame"), kind,
+                              tuple(tuple(p) for p in points), annotator,
+                              tuple(_span_key(s, "spans") for s in list_of(d, "spans", dict, "an object")))
+    except MadpgError as e:
+        raise ValueError(f"{where}: {e}") from None
+
+
+def _span_key(d: dict, key: str) -> SpanKey:
+    start, end, layer = offset(d["start"], "start"), offset(d["end"], "end"), offset(d.get("layer", 0), "layer")
+    if end <= start:
+        raise ValueError(f'"{key}": a span ends after it starts, not [{start}, {end})')
+    return (start, end, layer)
 
 
 def _model_version(value: object) -> str | None:
@@ -80,13 +141,31 @@ def _image(jsonl: Path, line: int, ref: str, refs: ImageRefs) -> str:
 
 
 def to_json(record: Record) -> dict:
-    return {
+    d = {
         "name": record.name,
         "text": record.text,
         "status": record.status.value,
         "images": list(record.images),
         "spans": [_span_json(s, record.text) for s in record.spans],
     }
+    grounding = grounding_of(record)
+    if grounding.regions:
+        d["regions"] = [_region_json(r) for r in grounding.regions]
+    if grounding.not_visible:
+        d["not_visible"] = [_span_key_json(k) for k in grounding.not_visible]
+    return d
+
+
+def _region_json(r: PortableRegion) -> dict:
+    d = {"image": r.image_index, "frame": r.frame, "kind": r.kind, "points": [[x, y] for x, y in r.points]}
+    if r.annotator:
+        d["annotator"] = r.annotator
+    d["spans"] = [_span_key_json(k) for k in r.spans]
+    return d
+
+
+def _span_key_json(k: SpanKey) -> dict:
+    return {"start": k[0], "end": k[1], "layer": k[2]} if k[2] else {"start": k[0], "end": k[1]}
 
 
 def _span_json(s: Span, text: str) -> dict:

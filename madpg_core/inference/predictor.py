@@ -11,6 +11,7 @@ import torch
 from madpg_core.domain import Record, Span, SpanSource
 from madpg_core.errors import Cancelled, MadpgError
 from madpg_core.model.madpg import MADPG
+from madpg_core.model.attention_probe import AttentionMap, probe
 from madpg_core.text.protocol import DependencyParser, Parse
 from madpg_core.featurize import FeatureLookup, Piece, collate, length_batches, make_pieces
 from madpg_core.vision.feature_cache import FeatureCache
@@ -281,6 +282,14 @@ class Predictor:
             for t in texts:
                 parser.parse(t)
         return len(texts)
+
+    def attention(self, record: Record) -> AttentionMap:
+        """What the model looked at in ``record``'s images: r and a 7×7 attention map per image, or
+        the reason there is none (``AttentionMap.reason``: a text-only model, a model trained
+        without images, a record without images). See ``madpg_core.model.attention_probe``."""
+        features = self.features or (lambda _paths: None)
+        return probe(self.model, record, features, parser=self.parser, device=self.device,
+                     batch_size=self.batch_size)
 
     def predict(self, items: Sequence[Record | str], *, on_progress: Callable[[int, int], None] | None = None,
                 stop: threading.Event | None = None) -> list[list[Span]]:

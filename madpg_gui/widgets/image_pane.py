@@ -1,143 +1,37 @@
 """The image pane: zoom, pan and fit; a thumbnail strip when a record has several images, and each
-image's original file name; DICOM window/level with the file's own presets. A corrupt or missing
-image is a message in the pane. Where the user is (image, zoom) is ``view_state()``."""
+image's original file name; DICOM window/level with the file's own presets and the usual radiology
+ones; the frames of a multi-frame DICOM ("[" / "]"). A corrupt or missing image is a message in the
+pane. Where the user is (image, zoom) is ``view_state()``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import (
-    QEvent,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    QPointF,
-    QRect,
-    QSize,
-    Qt,
-    QTimer,
-    Signal,
-)
-from PySide6.QtGui import (
-    QColor,
-    QImage,
-    QKeyEvent,
-    QPainter,
-    QPalette,
-    QPixmap,
-)
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QKeyEvent, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QHBoxLayout,
     QLabel,
-    QListView,
-    QListWidget,
     QListWidgetItem,
     QSizePolicy,
     QStackedLayout,
-    QStyle,
-    QStyledItemDelegate,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from madpg_gui.i18n import tr
-from madpg_gui.imaging import THUMB, ImageLoader, Loaded
+from madpg_gui.imaging import STANDARD_WINDOWS, THUMB, ImageLoader, Loaded
+from madpg_gui.widgets.thumb_strip import (
+    DICOM_ROLE,
+    FRAMES_ROLE,
+    IMAGE_ROLE,
+    PRESETS_ROLE,
+    ThumbStrip,
+)
 from madpg_gui.widgets.zoom_view import ZoomView
-
-CELL = QSize(THUMB + 60, THUMB + 30)  # a thumbnail, its name under it (16 characters fit); all alike
-IMAGE_ROLE = Qt.ItemDataRole.UserRole  # the decoded QImage, or the error message (str)
-PRESETS_ROLE = Qt.ItemDataRole.UserRole + 1
-DICOM_ROLE = Qt.ItemDataRole.UserRole + 2
-
-
-class _ThumbDelegate(QStyledItemDelegate):
-    """One fixed cell: the thumbnail centred in a THUMB square, the name elided in the middle under
-    it (the suffix stays readable), the current image framed in the highlight colour."""
-
-    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:  # noqa: N802
-        return CELL
-
-    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> None:
-        pal = option.palette
-        cell = option.rect.adjusted(2, 2, -2, -2)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        p.save()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        if selected:
-            fill = QColor(pal.color(QPalette.ColorRole.Highlight))
-            fill.setAlpha(60)
-            p.setBrush(fill)
-            p.setPen(pal.color(QPalette.ColorRole.Highlight))
-            p.drawRoundedRect(cell, 4, 4)
-        elif option.state & QStyle.StateFlag.State_MouseOver:
-            p.setBrush(pal.color(QPalette.ColorRole.Midlight))
-            p.setPen(Qt.PenStyle.NoPen)
-            p.drawRoundedRect(cell, 4, 4)
-        box = QRect(cell.center().x() - THUMB // 2, cell.top() + 4, THUMB, THUMB)
-        thumb = index.data(Qt.ItemDataRole.DecorationRole)
-        if isinstance(thumb, QPixmap) and not thumb.isNull():
-            size = thumb.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            target = QRect(0, 0, size.width(), size.height())
-            target.moveCenter(box.center())
-            p.drawPixmap(target, thumb)
-        else:  # not decoded yet, or failed: a grey square, with a warning sign when it failed
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor("#3a3a3a"))
-            p.drawRect(box)
-            p.setPen(QColor("#f0c040") if isinstance(index.data(IMAGE_ROLE), str) else QColor("#999"))
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter,
-                       "⚠" if isinstance(index.data(IMAGE_ROLE), str) else "…")
-        text_rect = QRect(cell.left() + 3, box.bottom() + 3, cell.width() - 6, cell.bottom() - box.bottom() - 3)
-        name = option.fontMetrics.elidedText(str(index.data(Qt.ItemDataRole.DisplayRole) or ""),
-                                             Qt.TextElideMode.ElideMiddle, text_rect.width())
-        p.setPen(pal.color(QPalette.ColorRole.Text))
-        p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, name)
-        p.restore()
-
-
-class ThumbStrip(QListWidget):
-    """A single row of equal cells that scrolls sideways; Left/Right/Home/End move the current image."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setViewMode(QListView.ViewMode.IconMode)
-        self.setFlow(QListView.Flow.LeftToRight)
-        self.setWrapping(False)
-        self.setMovement(QListView.Movement.Static)  # thumbnails are not dragged around
-        self.setResizeMode(QListView.ResizeMode.Adjust)
-        self.setUniformItemSizes(True)
-        # A fixed grid: each cell is laid out where it belongs before its thumbnail exists, so a cell
-        # whose icon arrives late is never a sliver under its neighbour (the bug of issue 20).
-        self.setGridSize(CELL)
-        self.setIconSize(QSize(THUMB, THUMB))
-        self.setSpacing(0)
-        self.setItemDelegate(_ThumbDelegate(self))
-        self.setMouseTracking(True)
-        self.setHorizontalScrollMode(QListView.ScrollMode.ScrollPerPixel)
-        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        # room for the scroll bar below the cells, so that it never covers their names
-        bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        self.setFixedHeight(CELL.height() + bar + 2 * self.frameWidth() + 2)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-
-    def scrollTo(self, index: QModelIndex | QPersistentModelIndex,  # noqa: N802
-                 hint: QListView.ScrollHint = QListView.ScrollHint.EnsureVisible) -> None:
-        # QListView stops one pixel short at the right end (the last cell's frame is cut): scroll by
-        # exactly what the cell lacks instead.
-        if hint != QListView.ScrollHint.EnsureVisible:
-            super().scrollTo(index, hint)
-            return
-        cell, width = self.visualRect(index), self.viewport().width()
-        bar = self.horizontalScrollBar()
-        if cell.left() < 0:
-            bar.setValue(bar.value() + cell.left())
-        elif cell.left() + cell.width() > width:
-            bar.setValue(bar.value() + cell.left() + cell.width() - width)
 
 
 class _ElidedLabel(QLabel):
@@ -166,6 +60,7 @@ class _ElidedLabel(QLabel):
 
 class ImagePane(QWidget):
     message = Signal(str)
+    imageShown = Signal(int, int)  # image index, frame: an image (or another frame, window) is displayed
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -175,6 +70,7 @@ class ImagePane(QWidget):
         self.paths: list[str] = []
         self.names: list[str] = []  # what the user calls each image: its original file name
         self.index = -1
+        self.frame, self.frames = 0, 1  # the frame shown of the current image, and its frame count
         self._token = 0
         self._pending: dict | None = None  # a restore_view_state() waiting for images
         self._pending_zoom: tuple[int, object, object] | None = None  # (index, zoom, center) until displayed
@@ -192,7 +88,10 @@ class ImagePane(QWidget):
         cap.setContentsMargins(6, 2, 6, 2)
         self.name_label = _ElidedLabel()
         self.counter = QLabel()
+        self.frame_label = QLabel()  # "Frame 3 / 40" for a multi-frame DICOM
+        self.frame_label.setToolTip(tr("[ and ] step through the frames"))
         cap.addWidget(self.name_label, 1)
+        cap.addWidget(self.frame_label)
         cap.addWidget(self.counter)
         # DICOM window/level
         self.presets = QComboBox()
@@ -270,6 +169,8 @@ class ImagePane(QWidget):
         self.counter.setText(tr("Image {i} / {n}").format(i=i + 1, n=len(self.paths)))
         item = self.thumbs.item(i)
         cached = item.data(IMAGE_ROLE) if item else None
+        self.frame, self.frames = item.data(FRAMES_ROLE) or (0, 1)
+        self._show_frame_label()
         if isinstance(cached, QImage):
             self._display(cached, item.data(PRESETS_ROLE) or [], bool(item.data(DICOM_ROLE)))
         elif isinstance(cached, str):
@@ -284,6 +185,27 @@ class ImagePane(QWidget):
     def previous_image(self) -> None:
         self.show_index(self.index - 1)
 
+    def show_frame(self, frame: int) -> None:
+        """Frame ``frame`` of a multi-frame DICOM (in the window shown now)."""
+        frame = min(max(frame, 0), self.frames - 1)
+        if frame == self.frame or not 0 <= self.index < len(self.paths):
+            return
+        self.frame = frame
+        self._show_frame_label()
+        window = (self.center.value(), self.width_.value()) if self.view.windowing else None
+        self.loader.request(self._token, self.index, self.paths[self.index], window,
+                            priority=len(self.paths) + 1, frame=frame)
+
+    def next_frame(self) -> None:
+        self.show_frame(self.frame + 1)
+
+    def previous_frame(self) -> None:
+        self.show_frame(self.frame - 1)
+
+    def _show_frame_label(self) -> None:
+        self.frame_label.setVisible(self.frames > 1)
+        self.frame_label.setText(tr("Frame {i} / {n}").format(i=self.frame + 1, n=self.frames))
+
     def fit(self) -> None:
         self.view.fit()
 
@@ -292,6 +214,13 @@ class ImagePane(QWidget):
 
     def reset_zoom(self) -> None:
         self.view.reset_zoom()
+
+    # --- attention overlay toggle (added for issue 18 item 2; the button and its overlay belong to
+    # madpg_gui/attention_view.py, which draws on ``self.view.item``) ---
+    def set_attention_toggle(self, button: QWidget) -> None:
+        """Put the attention overlay's toggle at the right end of the caption under the image."""
+        self.caption.layout().addWidget(button)
+    # --- end attention overlay toggle ---
 
     @property
     def showing_image(self) -> bool:
@@ -332,13 +261,13 @@ class ImagePane(QWidget):
 
     def eventFilter(self, obj: QObject, e: QEvent) -> bool:  # noqa: N802
         # PgUp/PgDn anywhere in the pane step through the images; in the strip Left/Right/Home/End
-        # do too (the list's own keys). In the image itself the arrows keep panning.
+        # do too (the list's own keys). In the image itself the arrows keep panning. "[" and "]"
+        # step through the frames of a multi-frame DICOM (Ctrl+PgUp/PgDn already change the record).
         if e.type() == QEvent.Type.KeyPress and isinstance(e, QKeyEvent) and not e.modifiers():
-            if e.key() == Qt.Key.Key_PageDown:
-                self.next_image()
-                return True
-            if e.key() == Qt.Key.Key_PageUp:
-                self.previous_image()
+            step = {Qt.Key.Key_PageDown: self.next_image, Qt.Key.Key_PageUp: self.previous_image,
+                    Qt.Key.Key_BracketRight: self.next_frame, Qt.Key.Key_BracketLeft: self.previous_frame}
+            if e.key() in step:
+                step[e.key()]()
                 return True
         return super().eventFilter(obj, e)
 
@@ -353,8 +282,13 @@ class ImagePane(QWidget):
         item.setData(IMAGE_ROLE, result.image)
         item.setData(PRESETS_ROLE, result.presets)
         item.setData(DICOM_ROLE, result.dicom)
+        item.setData(FRAMES_ROLE, (result.frame, result.frames))
         item.setData(Qt.ItemDataRole.DecorationRole, QPixmap.fromImage(result.thumb))
         if i == self.index:
+            if self.frames > 1 and result.frame != self.frame:
+                return  # a frame stepped past while this one was decoded: the newer one follows
+            self.frame, self.frames = result.frame, result.frames
+            self._show_frame_label()
             self._display(result.image, result.presets, result.dicom, keep_view=self.showing_image)
 
     def _failed(self, token: int, i: int, message: str) -> None:
@@ -378,6 +312,7 @@ class ImagePane(QWidget):
         if dicom and not keep_view:
             self._fill_presets(presets)
         self._apply_pending_zoom()
+        self.imageShown.emit(self.index, self.frame)
 
     def _apply_pending_zoom(self) -> None:
         if self._pending_zoom is None or self._pending_zoom[0] != self.index:
@@ -414,6 +349,11 @@ class ImagePane(QWidget):
             self.presets.addItem(f"{name} ({c:g}/{w:g})", (c, w))
         if not presets:  # the file names no window: the loader picks one from the pixel values
             self.presets.addItem(tr("Automatic"), None)
+        self.presets.insertSeparator(self.presets.count())
+        names = {"Lung": tr("Lung"), "Mediastinum": tr("Mediastinum"), "Bone": tr("Bone"), "Brain": tr("Brain"),
+                 "Abdomen": tr("Abdomen")}
+        for c, w, name in STANDARD_WINDOWS:  # the usual radiology windows, W/L as radiologists say them
+            self.presets.addItem(tr("{name} (W{w:g}/L{c:g})").format(name=names.get(name, name), w=w, c=c), (c, w))
         self.presets.blockSignals(False)
         first = self.presets.itemData(0)
         for box, v in ((self.center, first[0] if first else 0), (self.width_, first[1] if first else 1)):
@@ -446,4 +386,4 @@ class ImagePane(QWidget):
     def _request_window(self, window: tuple[float, float] | None) -> None:
         if 0 <= self.index < len(self.paths):
             self.loader.request(self._token, self.index, self.paths[self.index], window,
-                                priority=len(self.paths) + 1)
+                                priority=len(self.paths) + 1, frame=self.frame if self.frames > 1 else None)

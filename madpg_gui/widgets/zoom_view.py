@@ -1,10 +1,16 @@
-"""The image view: zoom (wheel, fit, actual size), pan by dragging, and window/level by right-drag."""
+"""The image view: zoom (wheel, fit, actual size), pan by dragging, and window/level by right-drag.
+While regions are drawn (region_layer.py) the left button draws instead of panning."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QImage, QMouseEvent, QPainter, QPixmap, QWheelEvent
-from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsPixmapItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QWidget,
+)
 
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.02, 40.0
@@ -28,6 +34,14 @@ class ZoomView(QGraphicsView):
         self.fit_mode = True
         self.windowing = False  # right-drag changes window/level (the pane sets it for DICOM)
         self._drag_from: QPointF | None = None
+
+    def set_drawing(self, on: bool) -> None:
+        """Draw mode: no hand-drag panning and a cross cursor; the wheel still zooms."""
+        self.setDragMode(QGraphicsView.DragMode.NoDrag if on else QGraphicsView.DragMode.ScrollHandDrag)
+        if on:
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.viewport().unsetCursor()
 
     def set_image(self, image: QImage | None, keep_view: bool = False) -> None:
         self.item.setPixmap(QPixmap.fromImage(image) if image is not None else QPixmap())
@@ -85,7 +99,10 @@ class ZoomView(QGraphicsView):
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         if e.button() == Qt.MouseButton.RightButton and self._drag_from is not None:
             self._drag_from = None
-            self.viewport().unsetCursor()
+            if self.dragMode() == QGraphicsView.DragMode.NoDrag:  # drawing: back to the cross
+                self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            else:
+                self.viewport().unsetCursor()
             e.accept()
             return
         super().mouseReleaseEvent(e)
