@@ -1,14 +1,20 @@
 """GPU table, one short run: pre-label latency (p50/p95, batch of 1) for 128- and 512-character
-records, characters per second for a batch of records, training records per second and peak GPU
-memory, for the full-size MADPG shape (BERT-base-sized random BERT + ResNet-152 random weights)
-in fp32 with and without the image-feature cache and in bf16 autocast, and for madpg-lite.
+records, pre-label throughput (characters and records per second for a batch of records), training
+records per second and peak GPU memory, for the full-size MADPG (a BERT-base-sized random BERT
+folder and a ResNet-152 state-dict file, both read from disk as ``--pretrained`` /
+``--image-weights`` read them) in fp32 with and without the image-feature cache and in bf16
+autocast, for the bundled default model (pre-labelling), and for madpg-lite (random weights).
+
+Without a GPU it runs a reduced variant on the CPU (2 records timed one by one, batches of 4, 16
+training records x 1 epoch, unless given) and says so in the table's header: the same rows and code
+paths, numbers of that CPU only.
 
 Self-contained on purpose: no ../shared/data (texts are windows of resources/demo/records.json,
 images are synthetic PNGs), no spaCy (a chain parse stands in, see ChainParse), and nothing from
 madpg_core that imports spacy/sqlalchemy/alembic/pydicom/jieba/PySide6.
 
-    python benchmarks/gpu.py          # CUDA: 88 s on an H200 (RESULTS.md §3b)
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/gpu.py --device cpu --quick   # a dry run here
+    python benchmarks/gpu.py          # CUDA when present: 88 s on an H200 (RESULTS.md §3b); else the CPU variant
+    .venv/bin/python benchmarks/gpu.py --device cpu   # the reduced CPU variant
 
 The table is printed and, when $OUT is set, also written to $OUT/gpu.md (after every row, so a
 run cut short still leaves the rows it finished).
@@ -40,6 +46,7 @@ import madpg_core.inference.predictor as predictor_module
 from madpg_core.domain import Record, Span
 from madpg_core.inference.predictor import Predictor, feature_lookup
 from madpg_core.model.config import build_config
+from madpg_core.paths import default_model_dir
 from madpg_core.text.protocol import Parse
 
 DEMO = ROOT / "resources" / "demo" / "records.json"
@@ -51,8 +58,8 @@ FALLBACK_CHARS = ("患者男女岁因反复胸闷气促年加重伴双下肢水�
                   "少量湿啰音部正位片示影明显增心比约纹理粗未见实变诊断慢性力衰竭予利尿血管治疗症状好转头痛发热咳嗽"
                   "腹泻恶呕吐糖尿肝肾功能异常术后复查")
 
-COLUMNS = ("model", "precision", "image features", "chars", "p50 ms", "p95 ms", "chars/s", "train rec/s",
-           "peak GPU MiB", "error")
+COLUMNS = ("model", "precision", "image features", "chars", "p50 ms", "p95 ms", "chars/s", "prelabel rec/s",
+           "train rec/s", "peak GPU MiB", "error")
 
 
 class ChainParse:
@@ -132,6 +139,14 @@ def full_size_folder(folder: Path, chars: str) -> Path:
     return folder
 
 
+def resnet152_file(path: Path) -> Path:
+    """A torchvision ResNet-152 state dict (random weights, ~240 MB) saved as a user's would be."""
+    import torchvision.models as tvm
+
+    torch.save(tvm.resnet152(weights=None).state_dict(), path)
+    return path
+
+
 # measuring -----------------------------------------------------------------------------------
 
 class Bench:
@@ -194,14 +209,15 @@ def latency(b: Bench, p: Predictor, recs: list[Record], *, fresh_features: bool)
     return {"p50 ms": statistics.median(times), "p95 ms": nearest_rank(times, 0.95)}
 
 
-def throughput(b: Bench, p: Predictor, recs: list[Record], *, fresh_features: bool, warm: bool) -> float:
+def throughput(b: Bench, p: Predictor, recs: list[Record], *, fresh_features: bool, warm: bool) -> dict:
     if warm:
         p.predict(recs)  # new batch shapes; also fills the feature cache
     if fresh_features:
         p.features = feature_lookup(p.model, None, p.device)
     t = b.now()
     p.predict(recs)
-    return sum(len(r.text) for r in recs) / (b.now() - t)
+    seconds = b.now() - t
+    return {"chars/s": sum(len(r.text) for r in recs) / seconds, "prelabel rec/s": len(recs) / seconds}
 
 
 def train_rate(b: Bench, cfg, train: list[Record], epochs: int) -> dict:  # noqa: ANN001
@@ -229,23 +245,30 @@ def train_rate(b: Bench, cfg, train: list[Record], epochs: int) -> dict:  # noqa
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--device", default="auto", help="cuda, cpu, or auto (cuda when available)")
     ap.add_argument("--quick", action="store_true", help="tiny repeats: a dry run of every row")
     ap.add_argument("--repeats", type=int, help="records timed one by one per row (default 50, quick 2)")
     ap.add_argument("--batch", type=int, help="records per throughput call (default 64, quick 4)")
     ap.add_argument("--train-records", type=int, help="default 256, quick 16")
     ap.add_argument("--train-epochs", type=int, help="epochs per fit; the last is timed (default 2, quick 1)")
-    ap.add_argument("--budget-s", type=float, default=420, help="rows that would start after this are skipped")
+    ap.add_argument("--budget-s", type=float,
+                    help="rows that would start after this are skipped (default 420 on CUDA, 3600 for the CPU variant)")
     ap.add_argument("--threads", type=int, help="torch CPU threads")
     args = ap.parse_args()
-    repeats = args.repeats or (2 if args.quick else 50)
-    batch = args.batch or (4 if args.quick else 64)
-    n_train = args.train_records or (16 if args.quick else 256)
-    epochs = args.train_epochs or (1 if args.quick else 2)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
     if torch.device(args.device).type == "cuda" and not torch.cuda.is_available():
         sys.exit("CUDA is not available here: use --device cpu")
+    # The full-size shape trains at seconds per record on a CPU: there the sizes shrink, the rows stay.
+    reduced = args.quick or torch.device(args.device).type != "cuda"
+    repeats = args.repeats or (2 if reduced else 50)
+    batch = args.batch or (4 if reduced else 64)
+    n_train = args.train_records or (16 if reduced else 256)
+    epochs = args.train_epochs or (1 if reduced else 2)
+    if args.budget_s is None:
+        args.budget_s = 420.0 if torch.device(args.device).type == "cuda" else 3600.0
+    if args.threads:
+        torch.set_num_threads(args.threads)
     began = time.perf_counter()
     b = Bench(args.device)
     out_dir = Path(os.environ["OUT"]) if os.environ.get("OUT") else None
@@ -256,6 +279,9 @@ def main() -> None:
               f"transformers {__import__('transformers').__version__}",
               f"settings: repeats {repeats}, throughput batch {batch}, train {n_train} records x {epochs} epochs"
               + (" (--quick)" if args.quick else "")]
+    if reduced and not b.cuda:
+        header.append("REDUCED CPU VARIANT: no GPU here, so the sizes above are shrunk; the full-size rows are "
+                      "this CPU's numbers, not a GPU's")
     print("\n".join(header), flush=True)
     rows: list[dict] = []
     notes: list[str] = []
@@ -306,7 +332,7 @@ def main() -> None:
                     with precision(prec):
                         p.features = feature_lookup(p.model, None, p.device)
                         out = latency(b, p, lat[n], fresh_features=fresh)
-                        out["chars/s"] = throughput(b, p, thr[n], fresh_features=fresh, warm=not args.quick)
+                        out.update(throughput(b, p, thr[n], fresh_features=fresh, warm=not args.quick))
                     return out
                 row({"model": name, "precision": prec, "image features": feats, "chars": n}, measure)
 
@@ -316,8 +342,10 @@ def main() -> None:
     try:
         from madpg_core.model.build import new_model
 
+        # Both read from disk through the checks `madpg train --pretrained DIR --image-weights FILE` runs.
         full_cfg = build_config("madpg", pretrained_path=str(full_size_folder(tmp / "bert", corpus)),
-                                image_encoder="resnet152", entity_types=TYPES)
+                                image_encoder="resnet152", image_weights=str(resnet152_file(tmp / "resnet152.pth")),
+                                entity_types=TYPES)
         full = new_model(full_cfg, build_corpus).eval()
         notes.append(f"full-size shape built in {time.perf_counter() - t:.1f} s "
                      f"({sum(p.numel() for p in full.parameters()) / 1e6:.0f} M parameters; not in any timing)")
@@ -333,6 +361,19 @@ def main() -> None:
         row({"model": "full-size MADPG training", "precision": "bf16 autocast" if b.cuda else "fp32",
              "image features": "cached (epoch ≥ 2)" if epochs > 1 else "encoded in epoch"},
             lambda: train_rate(b, full_cfg, train, epochs))
+
+    # the bundled default model: what a project pre-labels with out of the box ----------------------
+    b.reset_peak()
+    try:
+        from madpg_core.checkpoint import load
+
+        default = load(default_model_dir()).eval()
+        predictor_rows(f"bundled default model ({default.cfg.name})", default,
+                       [("fp32", "cached", False), ("bf16", "cached", False)])
+        del default
+    except Exception as e:  # noqa: BLE001
+        traceback.print_exc()
+        rows.append({"model": "bundled default model (load)", "error": f"{type(e).__name__}: {e}"[:200]})
 
     # madpg-lite -------------------------------------------------------------------------------
     lite_over: dict = {}
@@ -360,7 +401,7 @@ def main() -> None:
         "parse excluded: a chain parse stands in (each character headed by its left neighbour; spaCy is "
         "not on this machine); a project caches parses, and the GCN's cost does not depend on the arcs",
         "texts: windows of resources/demo/records.json; images: synthetic 224x224 PNGs, one per record",
-        "p50/p95: one record per predict() call; chars/s: one predict() call on the batch "
+        "p50/p95: one record per predict() call; chars/s and prelabel rec/s: one predict() call on the batch "
         f"(Predictor batch_size {batch}); 512-char records are split into pieces (max_len 256 / piece_chars)",
         "image features 'cached': the per-record feature lookup was filled by a first pass; 'none': a fresh "
         "lookup per record (file read, SHA-256, resize, backbone forward every time)",

@@ -44,3 +44,9 @@ def parse_cache_dir() -> Path:
 def parse_cache_path() -> Path:
     """The standalone parse cache file (``SqlParseCache.standalone``), reused across runs."""
     return parse_cache_dir() / "parses.sqlite"
+
+
+def feature_cache_dir() -> Path:
+    """Image feature maps of corpus files' images, keyed by image hash and backbone fingerprint
+    (vision/feature_cache.py): every rank of a distributed run, and the next run, reads them."""
+    return data_dir() / "feature-cache"

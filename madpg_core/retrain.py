@@ -69,6 +69,9 @@ class TrainRequest:
     image_weights: str | None = None
     replay: tuple[ReplaySource, ...] = ()
     activate: str = "if-better"  # "if-better" | "always" | "never"
+    # ranks training together (`madpg train PROJECT --nproc N` runs this under torchrun, see
+    # cli.loop_cmds.in_ranks): only the plan's estimate and the run's record use it here
+    nproc: int = 1
 
     def overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {"seed": self.seed}
@@ -140,8 +143,9 @@ def plan(project: Project, request: TrainRequest) -> Plan:
     with project.reading() as s:
         n_versions = len(repo.list_model_versions(s))
     # parses are counted as if none were cached: an over-estimate on a project's second run
-    est = (chars * epochs * SECONDS_PER_CHAR_EPOCH + (chars + sum(len(r.text) for r in parts.check))
-           * SECONDS_PER_PARSED_CHAR + (n_versions + 1) * SECONDS_PER_SCORING)
+    est = (chars * epochs * SECONDS_PER_CHAR_EPOCH / max(1, request.nproc)
+           + (chars + sum(len(r.text) for r in parts.check)) * SECONDS_PER_PARSED_CHAR
+           + (n_versions + 1) * SECONDS_PER_SCORING)
     if request.device == "cuda" or (request.device is None and _cuda()):
         est /= GPU_SPEEDUP
     budget = request.minutes * 60 if request.minutes else None

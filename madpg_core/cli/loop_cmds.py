@@ -14,21 +14,25 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from madpg_core.cli.project_cmds import PROJECT_HELP, project_arg
+
 T = TypeVar("T")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("prelabel", help="pre-label a project's unreviewed records with a model")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help=PROJECT_HELP)
     p.add_argument("--model", type=Path, help="checkpoint folder (default: the project's active model version)")
     p.add_argument("--records", help="comma-separated record ids (default: every record not reviewed)")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--progress-json", action="store_true",
                    help="print one JSON event per line (progress, finished, cancelled, failed) for the GUI")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="pre-label in N worker processes (one GPU each when there are GPUs), one progress bar")
     p.set_defaults(func=cmd_prelabel)
 
     p = sub.add_parser("models", help="list a project's model versions, or activate one (rollback)")
-    p.add_argument("project", type=Path)
+    p.add_argument("project", type=project_arg, help=PROJECT_HELP)
     p.add_argument("--activate", type=version_number, metavar="VERSION", help="e.g. 3 or v3")
     p.add_argument("--score", action="store_true", help="score every version on the current check set first")
     p.set_defaults(func=cmd_models)
@@ -50,10 +54,19 @@ def cmd_prelabel(args: argparse.Namespace) -> int:
 def _prelabel(args: argparse.Namespace, stop: threading.Event) -> int:
     from madpg_core import registry
     from madpg_core.cli.project_cmds import progress_bar
-    from madpg_core.prelabel import PrelabelReport, load_predictor, prelabel, unreviewed_ids
+    from madpg_core.errors import MadpgError
+    from madpg_core.prelabel import (
+        PrelabelReport,
+        load_predictor,
+        prelabel,
+        unreviewed_ids,
+    )
     from madpg_core.storage.project import Project
 
     emit = json_events(args.progress_json, stop)
+    nproc = getattr(args, "nproc", 1) or 1
+    if nproc < 1:
+        raise MadpgError(f"--nproc must be at least 1, not {nproc}")
 
     def work() -> tuple[PrelabelReport, str]:
         with Project.open(args.project) as project:
@@ -62,13 +75,19 @@ def _prelabel(args: argparse.Namespace, stop: threading.Event) -> int:
             else:
                 version, model_dir = registry.active_model_dir(project)
                 label = f"v{version.version}"
-            predictor = load_predictor(project, model_dir, None if args.device == "auto" else args.device)
+            device = None if args.device == "auto" else args.device
             ids = [int(x) for x in args.records.split(",")] if args.records else unreviewed_ids(project)
             with progress_bar("pre-labelling") as bar:
                 def on_progress(done: int, total: int) -> None:
                     bar(done, total)
                     emit("progress", done=done, total=total)
 
+                if nproc > 1:  # the workers load the model; this process only counts
+                    from madpg_core.prelabel_shards import prelabel_sharded
+
+                    return prelabel_sharded(args.project, ids, Path(model_dir), label, nproc, device=device,
+                                            on_progress=on_progress, stop=stop), label
+                predictor = load_predictor(project, model_dir, device)
                 return prelabel(project, ids, predictor, label, on_progress=on_progress, stop=stop), label
 
     done, code = run_reporting(work, emit, args.progress_json)
@@ -188,14 +207,62 @@ def json_events(enabled: bool, stop: threading.Event) -> Callable[..., None]:
 def cmd_train_project(args: argparse.Namespace) -> int:
     """`madpg train PROJECT`: train on a project's reviewed records (options in model_cmds).
     SIGTERM/SIGINT cancel cleanly; so does the death of the parent process when --progress-json
-    (the GUI) started us."""
+    (the GUI) started us. ``--nproc N`` trains as N ranks (``in_ranks``); ``--plan`` never does."""
+    if not args.plan:
+        code = in_ranks(args, lambda stop: _train_project(args, stop))
+        if code is not None:
+            return code
     with stop_on_signals() as stop:
         return _train_project(args, stop)
 
 
+def in_ranks(args: argparse.Namespace, rank0: Callable[[threading.Event], int]) -> int | None:
+    """Run a training command distributed, or return None for the usual single process.
+
+    Under torchrun this process is one rank: rank 0 runs ``rank0(stop)`` (which reads the data
+    and reports), the others follow it (``train.loop.follow``). With ``--nproc N`` (N > 1) or
+    ``--torchrun-args`` outside torchrun, the same command line is re-run as N ranks per machine
+    through torchrun and rank 0's exit code returned; its output (``--progress-json`` events
+    included) comes from rank 0 directly.
+    """
+    from madpg_core.errors import MadpgError
+    from madpg_core.train import distributed
+
+    nproc = getattr(args, "nproc", 1) or 1
+    device = None if args.device in (None, "auto") else args.device
+    if distributed.under_torchrun():
+        from madpg_core.train.loop import follow
+
+        with stop_on_signals() as stop:
+            world = distributed.init_from_env(device)
+            if world.is_main:
+                return distributed.run_worker(world, lambda: rank0(stop), stop)
+            return distributed.run_worker(world, lambda: (follow(world, stop=stop, device=device), 0)[1], stop)
+    torchrun_args = getattr(args, "torchrun_args", None)
+    if nproc <= 1 and not torchrun_args:  # several machines with one process each still need torchrun
+        return None
+    distributed.check_gpus(nproc, device)
+    argv = sys.argv[1:]
+    if not distributed.same_command(args, argv):
+        raise MadpgError("--nproc re-runs this command line through torchrun, but this process was not started "
+                         "with it (call `madpg ...` as a command)")
+    quiet = getattr(args, "progress_json", False)  # rank 0 prints the events; this process only listens
+    with stop_on_signals() as stop:
+        emit = json_events(quiet, stop)  # the GUI's "cancel" line and its death reach the ranks through `stop`
+        code, cancelled = run_reporting(
+            lambda: distributed.launch(nproc, argv, stop, torchrun_args), emit, quiet)
+        return cancelled if code is None else code
+
+
 def _train_project(args: argparse.Namespace, stop: threading.Event) -> int:
     from madpg_core.errors import MadpgError
-    from madpg_core.retrain import DEFAULT_MINUTES, ReplaySource, TrainRequest, plan, train_from_project
+    from madpg_core.retrain import (
+        DEFAULT_MINUTES,
+        ReplaySource,
+        TrainRequest,
+        plan,
+        train_from_project,
+    )
     from madpg_core.storage.project import Project
     from madpg_core.storage.repo import ModelVersion
 
@@ -210,7 +277,8 @@ def _train_project(args: argparse.Namespace, stop: threading.Event) -> int:
                            epochs=args.epochs, device=None if args.device in (None, "auto") else args.device,
                            seed=42 if args.seed is None else args.seed, pretrained_path=args.pretrained,
                            image_weights=args.image_weights, replay=tuple(replay),
-                           activate="never" if args.no_activate else args.activate)
+                           activate="never" if args.no_activate else args.activate,
+                           nproc=max(1, getattr(args, "nproc", 1) or 1))
     with Project.open(args.project) as project:
         the_plan = plan(project, request)
     emit("plan", summary=the_plan.summary(), warnings=list(the_plan.warnings), estimate_s=the_plan.estimate_s,

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+from madpg_core.cli.project_cmds import PROJECT_HELP, project_arg
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add this area's subcommands to the `madpg` parser."""
@@ -18,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="madpg train PROJECT [--preset P] ...  trains on the project's reviewed "
                                    "records and registers a new model version;  madpg train --preset P --train "
                                    "FILE --dev FILE --format F --out DIR  trains on corpus files.")
-    p.add_argument("project", nargs="?", type=Path, help="project folder (omit to train on --train/--dev files)")
+    p.add_argument("project", nargs="?", type=project_arg, help=PROJECT_HELP + " (omit to train on --train/--dev files)")
     p.add_argument("--preset", help="see `madpg presets` (default for a project: madpg-lite)")
     _data_args(p, "--train", "training corpus", required=False)
     p.add_argument("--dev", type=Path, help="development corpus (best epoch by its F1)")
@@ -47,6 +49,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-minutes", type=float, help="stop after the epoch that passes this wall-clock budget")
     p.add_argument("--max-cpu-minutes", type=float, help="the same in CPU time of the training process")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--grad-accum-steps", type=int, metavar="K",
+                   help="corpus files: average the gradients of K batches into one optimiser step (effective "
+                        "batch = batch size x K x processes)")
+    p.add_argument("--no-bf16", action="store_true",
+                   help="corpus files: train in float32 on CUDA too (default: bfloat16 autocast)")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="train as N processes through torchrun (DDP: one GPU each, or gloo on the CPU)")
+    p.add_argument("--torchrun-args", metavar="ARGS",
+                   help="several machines: torchrun's rendezvous arguments, e.g. \"--nnodes 2 --node-rank 0 "
+                        "--rdzv-endpoint HOST:29400\" (run the same command on every machine)")
     p.add_argument("--version", help="model version name (default: preset + timestamp)")
     p.add_argument("--add-train", action="append", nargs="+", metavar="FORMAT FILE [MAP]", default=[],
                    help="one more training corpus in its own format, with its own type map; repeatable, "
@@ -93,25 +105,33 @@ def _presets(args: argparse.Namespace) -> int:
 def _overrides(args: argparse.Namespace) -> dict:
     names = {"pretrained": "pretrained_path", "image_weights": "image_weights", "epochs": "epochs",
              "batch_size": "batch_size", "lr": "lr", "head_lr": "head_lr", "seed": "seed",
-             "weight_averaging": "weight_averaging"}
-    return {field: getattr(args, a) for a, field in names.items() if getattr(args, a) is not None}
+             "weight_averaging": "weight_averaging", "grad_accum_steps": "grad_accum_steps"}
+    out = {field: getattr(args, a) for a, field in names.items() if getattr(args, a, None) is not None}
+    if getattr(args, "no_bf16", False):
+        out["bf16"] = False
+    return out
 
 
 def _train(args: argparse.Namespace) -> int:
+    from madpg_core.cli.loop_cmds import in_ranks
     from madpg_core.errors import MadpgError
 
     if args.project is not None:
         from madpg_core.cli.loop_cmds import cmd_train_project
 
+        if args.grad_accum_steps is not None or args.no_bf16:  # refused rather than silently ignored
+            raise MadpgError("--grad-accum-steps and --no-bf16 apply to training on corpus files; a project's "
+                             "re-training takes its recipe from the preset")
         return cmd_train_project(args)
     missing = [f for f in ("preset", "train", "dev", "format", "out") if getattr(args, f) is None]
     if missing:
         raise MadpgError("training on files needs " + ", ".join("--" + f for f in missing)
                          + " (or give a PROJECT folder)")
-    return _train_files(args)
+    code = in_ranks(args, lambda stop: _train_files(args, stop))  # --nproc N, or a rank under torchrun
+    return _train_files(args) if code is None else code
 
 
-def _train_files(args: argparse.Namespace) -> int:
+def _train_files(args: argparse.Namespace, stop=None) -> int:  # noqa: ANN001 - threading.Event | None
     from madpg_core.errors import MadpgError
     from madpg_core.model.config import build_config
     from madpg_core.train.loop import Progress, fit
@@ -122,7 +142,12 @@ def _train_files(args: argparse.Namespace) -> int:
         if len(extra) not in (2, 3):
             raise MadpgError("--add-train takes FORMAT FILE [MAP]")
         train += _read(Path(extra[1]), extra[0], Path(extra[2]) if len(extra) == 3 else None)
-    dev = _read(args.dev, args.format, args.map)
+    # the dev set picks the best epoch: its gold is read as strictly as `madpg evaluate` scores it
+    from madpg_core.train.strict_gold import strict_gold
+
+    dev, dropped = strict_gold(_read(args.dev, args.format, args.map), args.dev, args.format)
+    if dropped:
+        print(f"dev: {dropped} gold entities start with I-/E- and are not counted (strict IOB2)", file=sys.stderr)
     parser = _corpus_parser(cfg.use_gcn)
     started = time.monotonic()
 
@@ -135,8 +160,10 @@ def _train_files(args: argparse.Namespace) -> int:
 
     budget = args.max_minutes * 60 if args.max_minutes else None
     cpu_budget = args.max_cpu_minutes * 60 if args.max_cpu_minutes else None
+    from madpg_core.paths import feature_cache_dir
+
     res = fit(cfg, train, dev, on_progress=show, parser=parser, out_dir=args.out, version=args.version,
-              device=args.device, time_budget_s=budget, cpu_budget_s=cpu_budget)
+              feature_cache_dir=feature_cache_dir(), device=args.device, time_budget_s=budget, cpu_budget_s=cpu_budget, stop=stop)
     if parser is not None and hasattr(parser, "hits"):
         print(f"dependency parses: {parser.hits} from the cache, {parser.misses} parsed", file=sys.stderr)
     print(f"saved {args.out} (best epoch {res.best_epoch}, dev F1 {100 * res.best_dev_f1:.2f}, "
@@ -175,10 +202,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     from madpg_core.checkpoint import read_info
     from madpg_core.inference.predictor import Predictor
     from madpg_core.train.metrics import score_spans
+    from madpg_core.train.strict_gold import strict_gold
 
     info = read_info(args.model)  # config.json only: a corpus that cannot be scored stops before the model loads
     model_types = tuple(info["config"].get("entity_types") or ())
     records = _read(args.data, args.format, args.map)
+    # Scores are strict IOB2 (seqeval mode="strict") on both sides: the import's repair of an I- without
+    # its B- into an entity is undone for the gold, as predictions never get it (predictor.entity_spans).
+    records, lenient = strict_gold(records, args.data, args.format)
+    if lenient:
+        print(f"strict IOB2 scoring: {lenient} gold chunk(s) beginning with I- (no B- before) are not entities "
+              "(seqeval mode='strict'); the import had read them as entities", file=sys.stderr)
     if model_types:
         records = _known_types_only(records, model_types, info.get("model_version") or args.model.name, args)
     predictor = Predictor.load(args.model, device=args.device)

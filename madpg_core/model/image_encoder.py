@@ -25,6 +25,10 @@ def build_backbone(kind: str, weights: str | None = None) -> nn.Module:
     Args:
         kind: resnet152 / resnet50 / resnet18.
         weights: a local torchvision state-dict file (``.pth`` or ``.safetensors``); random when None.
+
+    Raises:
+        MadpgError: the file is missing, unreadable, or the state dict of another network (the message
+            names the first key that does not match, and which ResNet the file looks like).
     """
     import torchvision.models as tvm
 
@@ -32,12 +36,55 @@ def build_backbone(kind: str, weights: str | None = None) -> nn.Module:
         raise MadpgError(f"unknown image encoder {kind!r}; choose one of {', '.join(CHANNELS)} or none")
     net = getattr(tvm, kind)(weights=None)
     if weights:
-        net.load_state_dict(_read_state_dict(Path(weights)))
+        state = _matching_state(Path(weights), kind, net.state_dict())
+        net.load_state_dict(state, strict=False)  # only the classifier (fc), dropped below, may be absent
     body = nn.Sequential(*list(net.children())[:-2], nn.AdaptiveAvgPool2d(GRID))
     body.eval()
     for p in body.parameters():
         p.requires_grad_(False)
     return body
+
+
+def _matching_state(path: Path, kind: str, expected: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The file's state dict, checked key by key against torchvision's ``kind`` before loading."""
+    state = _read_state_dict(path)
+    if state and all(k.startswith("module.") for k in state):  # saved from DataParallel / DDP
+        state = {k[len("module."):]: v for k, v in state.items()}
+    guess = _guess_resnet(state)
+    # BatchNorm's step counter is not a weight; files saved before it existed (PyTorch < 0.4, as some
+    # published ResNet files were) lack it.
+    for k, v in expected.items():
+        if k.endswith("num_batches_tracked") and k not in state:
+            state[k] = torch.zeros_like(v)
+    needed = [k for k in expected if not k.startswith("fc.")]
+    missing = [k for k in needed if k not in state]
+    looks = f" (the file looks like a {guess})" if guess and guess != kind else ""
+    name = kind.replace("resnet", "ResNet-")
+    if missing:
+        more = f" and {len(missing) - 1} more keys" if len(missing) > 1 else ""
+        # The deepest missing key says most: a smaller ResNet lacks the last blocks of layer3/layer4.
+        convs = [k for k in missing if k.endswith("weight") and (".conv" in k or "downsample.0" in k)]
+        raise MadpgError(f"{path}: the ResNet state dict lacks {(convs or missing)[-1]}{more} — is it a "
+                         f"{name}?{looks}")
+    unexpected = [k for k in state if k not in expected]
+    if unexpected:
+        raise MadpgError(f"{path}: the ResNet state dict has {unexpected[0]}, which a torchvision {name} has not"
+                         f" ({len(unexpected)} such keys) — is it a {name}?{looks}")
+    for k, v in state.items():
+        if tuple(v.shape) != tuple(expected[k].shape):
+            raise MadpgError(f"{path}: {k} has shape {tuple(v.shape)}, a torchvision {name} has "
+                             f"{tuple(expected[k].shape)} — is it a {name}?{looks}")
+    return state
+
+
+def _guess_resnet(state: dict[str, torch.Tensor]) -> str | None:
+    """Which torchvision ResNet a state dict's keys describe (blocks in layer3, bottleneck or not)."""
+    blocks = {int(k.split(".")[1]) for k in state if k.startswith("layer3.")}
+    if not blocks:
+        return None
+    n, bottleneck = max(blocks) + 1, "layer1.0.conv3.weight" in state
+    return {(2, False): "resnet18", (6, False): "resnet34", (6, True): "resnet50", (23, True): "resnet101",
+            (36, True): "resnet152"}.get((n, bottleneck))
 
 
 def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
@@ -47,10 +94,23 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
         if path.suffix == ".safetensors":
             from safetensors.torch import load_file
 
-            return load_file(str(path))
-        return torch.load(path, map_location="cpu", weights_only=True)
+            state = load_file(str(path))
+        else:
+            # weights_only: a pickled file can run code when loaded; a state dict needs none.
+            state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # noqa: BLE001 - any reader failure is a bad file for the user
-        raise MadpgError(f"cannot read image encoder weights {path}: {e}") from e
+        if "weights only" in str(e).lower() or "weights_only" in str(e):
+            raise MadpgError(f"cannot read image encoder weights {path}: it holds pickled objects, not only tensors "
+                             "(refused: loading them could run code) — save the network's state dict, "
+                             "torch.save(model.state_dict(), FILE)") from e
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise MadpgError(f"cannot read image encoder weights {path}: {first}") from e
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]  # a training checkpoint that wraps the weights
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise MadpgError(f"{path} is not a state dict (names → tensors); save model.state_dict() of a torchvision "
+                         "ResNet")
+    return state
 
 
 def preprocess(image: Image.Image, size: int) -> torch.Tensor:
@@ -66,11 +126,19 @@ def preprocess(image: Image.Image, size: int) -> torch.Tensor:
 def backbone_fingerprint(kind: str, backbone: nn.Module) -> str:
     """Identifies the exact backbone weights, so cached feature maps never outlive them.
 
-    A :class:`LazyBackbone` is fingerprinted from the weights it keeps, without being built."""
+    A :class:`LazyBackbone` is fingerprinted from the weights it keeps, without being built. The
+    first tensors go in byte by byte, every tensor by its name, shape and float64 sum: a backbone
+    that differs anywhere (another file, a fine-tuned layer4) gets another fingerprint, for one
+    cheap pass over the weights instead of hashing ~240 MB."""
     h = hashlib.sha256(kind.encode())
-    for name, t in list(backbone.state_dict().items())[:4]:
+    for i, (name, t) in enumerate(backbone.state_dict().items()):
         h.update(name.encode())
-        h.update(t.detach().float().cpu().contiguous().numpy().tobytes())
+        h.update(str(tuple(t.shape)).encode())
+        if t.device.type == "meta":  # a lazy backbone without weights: names and shapes only
+            continue
+        if i < 4:
+            h.update(t.detach().float().cpu().contiguous().numpy().tobytes())
+        h.update(repr(float(t.detach().double().sum())).encode())
     return h.hexdigest()[:16]
 
 

@@ -216,16 +216,82 @@ def _from_pretrained_folder(cfg: ModelConfig) -> BertEncoder:
     from transformers import AutoModel, AutoTokenizer
 
     path = Path(cfg.pretrained_path or "")
-    if not cfg.pretrained_path or not (path / "config.json").is_file():
-        raise MadpgError(f"{cfg.name}: no pretrained model folder at {path} (expected config.json and weights)")
+    if not cfg.pretrained_path or not path.is_dir():
+        raise MadpgError(f"{cfg.name}: no pretrained model folder at {path} (expected a Hugging Face folder: "
+                         "config.json, vocab.txt, and model.safetensors or pytorch_model.bin)")
+    check_pretrained_folder(path)
     try:
         tok = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        bert = AutoModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False)
-    except (OSError, ValueError) as e:
+        # weights_only: transformers reads a .bin with torch.load(weights_only=True), so a pickle
+        # that would run code is refused, not executed; safetensors cannot carry code at all.
+        # ignore_mismatched_sizes: a shape mismatch comes back in the loading info, named, and is
+        # refused below (transformers would raise pointing at a report it printed).
+        bert, info = AutoModel.from_pretrained(str(path), local_files_only=True, add_pooling_layer=False,
+                                               output_loading_info=True, ignore_mismatched_sizes=True)
+    except MadpgError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a broken or foreign folder is the user's file, not a crash
+        if "weights only" in str(e).lower() or "weights_only" in str(e):
+            raise MadpgError(f"cannot load the pretrained model in {path}: pytorch_model.bin holds pickled objects, "
+                             "not only tensors (refused: loading them could run code) — save the model again "
+                             "with save_pretrained, which writes model.safetensors") from e
         raise MadpgError(f"cannot load the pretrained model in {path}: {e}") from e
+    _check_loading_info(path, info)
     if not getattr(tok, "is_fast", False):
         raise MadpgError(f"{path}: a fast tokenizer (tokenizer.json or vocab.txt) is needed for character offsets")
+    emb = getattr(bert, "embeddings", None)
+    if emb is None or not hasattr(emb, "token_type_embeddings"):
+        kind = getattr(bert.config, "model_type", "?")
+        raise MadpgError(f"{path}: a {kind} model; MADPG fuses the image into a BERT-architecture encoder "
+                         "(model_type bert or roberta, e.g. chinese-roberta-wwm-ext)")
     return BertEncoder(bert, tok, None, False)
+
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
+                "pytorch_model.bin.index.json")
+VOCAB_FILES = ("vocab.txt", "tokenizer.json")
+
+
+def check_pretrained_folder(path: Path) -> None:
+    """Name the first file a Hugging Face BERT/RoBERTa folder lacks, before transformers reads it.
+
+    transformers would otherwise say something about the hub (it is never asked: local_files_only),
+    or, for a folder without vocab.txt, build a tokenizer with an empty vocabulary.
+    """
+    if not (path / "config.json").is_file():
+        raise MadpgError(f"config.json missing in {path} (a Hugging Face model folder: config.json, vocab.txt, "
+                         "model.safetensors or pytorch_model.bin)")
+    try:
+        json.loads((path / "config.json").read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as e:
+        raise MadpgError(f"{path / 'config.json'} is not readable JSON: {e}") from e
+    if not any((path / f).is_file() for f in WEIGHT_FILES):
+        raise MadpgError(f"pytorch_model.bin or model.safetensors missing in {path}")
+    if not any((path / f).is_file() for f in VOCAB_FILES):
+        raise MadpgError(f"vocab.txt (or tokenizer.json) missing in {path}")
+
+
+# Buffers a model builds itself; an older checkpoint may or may not carry them.
+_OWN_BUFFERS = ("position_ids", "token_type_ids")
+
+
+def _check_loading_info(path: Path, info: dict[str, Any]) -> None:
+    """Refuse weights that left parts of the encoder random: transformers only warns, and a model
+    that trains from half-random weights looks like a bad corpus, not like a wrong folder."""
+    missing = sorted(k for k in info.get("missing_keys", ()) if not k.endswith(_OWN_BUFFERS))
+    bad_shape = sorted(info.get("mismatched_keys", ()) or ())
+    if not missing and not bad_shape:
+        return
+    unexpected = sorted(info.get("unexpected_keys", ()) or ())
+    if bad_shape:
+        first = bad_shape[0]
+        name = first[0] if isinstance(first, tuple) else first
+        raise MadpgError(f"{path}: the weights do not fit config.json: {name} has another shape "
+                         f"({len(bad_shape)} such keys) — do config.json and the weights file belong together?")
+    more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+    found = f"; the file has keys like {unexpected[0]}" if unexpected else ""
+    raise MadpgError(f"{path}: the weights file lacks {missing[0]}{more}{found} — is it a BERT/RoBERTa "
+                     "base model saved with save_pretrained?")
 
 
 def load_text_encoder(cfg: ModelConfig, folder: Path) -> TextEncoder:

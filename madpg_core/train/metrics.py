@@ -1,7 +1,8 @@
 """Strict entity-level precision / recall / F1, micro and per type.
 
 An entity counts only when its start, end and type all match. On IOB2 tags this is seqeval's
-``mode="strict", scheme=IOB2`` (an I-X that does not continue a B-X/I-X is no entity). Only the
+``mode="strict", scheme=IOB2`` (an I-X that does not continue a B-X/I-X is no entity) — on spans
+read from a BIO file only after ``strict_gold`` has undone the import's repair of such chunks. Only the
 main layer (layer 0) is scored: the model tags one flat layer and is trained on layer 0, so nested
 gold spans of higher layers would count as misses it can never find.
 """

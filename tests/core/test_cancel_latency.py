@@ -151,13 +151,13 @@ def test_prediction_stops_between_batches_of_parses(project: Project) -> None:
 
 def test_training_stops_after_the_optimiser_step_it_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
     steps: list[int] = []
-    real = loop._step
+    real = loop._backward  # one batch's forward and backward: one optimiser step at grad_accum_steps 1
 
     def counting(*args):  # noqa: ANN002, ANN202
         steps.append(1)
         return real(*args)
 
-    monkeypatch.setattr(loop, "_step", counting)
+    monkeypatch.setattr(loop, "_backward", counting)
     stop = threading.Event()
     seen: list[Progress] = []
 
