@@ -80,6 +80,62 @@
       <translation>仍有实体使用被移除的状态（{statuses}）。将它们改为“存在”吗？</translation>
     </message>
     <message>
+      <source>Model attention — not a finding</source>
+      <translation>模型注意力——并非诊断发现</translation>
+    </message>
+    <message>
+      <source>r: the image's relevance to the text, as its gate judged (0–1)</source>
+      <translation>r：门控判断的影像与文本的相关度（0–1）</translation>
+    </message>
+    <message>
+      <source>Model attention</source>
+      <translation>模型注意力</translation>
+    </message>
+    <message>
+      <source>{share} of the text's attention on the image; cells {lo}–{hi} (even {even})</source>
+      <translation>文本注意力的 {share} 落在影像上；各格 {lo}–{hi}（均匀时 {even}）</translation>
+    </message>
+    <message>
+      <source>Model {version}</source>
+      <translation>模型 {version}</translation>
+    </message>
+    <message>
+      <source>no answer for this image</source>
+      <translation>此影像没有结果</translation>
+    </message>
+    <message>
+      <source>Model attention (r = {r}) — not a finding</source>
+      <translation>模型注意力（r = {r}）——并非诊断发现</translation>
+    </message>
+    <message>
+      <source>r for this image alone; all {n} images together: r = {c}</source>
+      <translation>r 为仅此影像时的值；全部 {n} 幅影像合起来：r = {c}</translation>
+    </message>
+    <message>
+      <source>Show where the active model's attention went in this image ({key}): the model's attention, not a finding</source>
+      <translation>显示当前模型在此影像上的注意力分布（{key}）：这是模型的注意力，并非诊断发现</translation>
+    </message>
+    <message>
+      <source>Asking the model…</source>
+      <translation>正在询问模型…</translation>
+    </message>
+    <message>
+      <source>Model attention: nothing to show</source>
+      <translation>模型注意力：无可显示</translation>
+    </message>
+    <message>
+      <source>≥ {n}× even</source>
+      <translation>≥ 均匀值的 {n} 倍</translation>
+    </message>
+    <message>
+      <source>cancelled</source>
+      <translation>已取消</translation>
+    </message>
+    <message>
+      <source>The model could not be asked: {m}</source>
+      <translation>无法询问模型：{m}</translation>
+    </message>
+    <message>
       <source>An entity cannot be empty: its start must stay before its end.</source>
       <translation>实体不能为空：起点必须在终点之前。</translation>
     </message>
@@ -406,6 +462,66 @@
     <message>
       <source>An identifier cannot start with "-" or with a letter and "-" (B-, I- are BIO tag prefixes): {name}</source>
       <translation>标识符不能以“-”或“一个字母加 -”开头（B-、I- 是 BIO 标签前缀）：{name}</translation>
+    </message>
+    <message>
+      <source>Open project from server</source>
+      <translation>从服务器打开项目</translation>
+    </message>
+    <message>
+      <source>(new address)</source>
+      <translation>（新地址）</translation>
+    </message>
+    <message>
+      <source>Recent</source>
+      <translation>最近</translation>
+    </message>
+    <message>
+      <source>User</source>
+      <translation>用户</translation>
+    </message>
+    <message>
+      <source>Host</source>
+      <translation>主机</translation>
+    </message>
+    <message>
+      <source>Port</source>
+      <translation>端口</translation>
+    </message>
+    <message>
+      <source>Database</source>
+      <translation>数据库</translation>
+    </message>
+    <message>
+      <source>Password</source>
+      <translation>密码</translation>
+    </message>
+    <message>
+      <source>Connecting…</source>
+      <translation>正在连接…</translation>
+    </message>
+    <message>
+      <source>user name on the server</source>
+      <translation>服务器上的用户名</translation>
+    </message>
+    <message>
+      <source>server name or address, e.g. db.hospital.local</source>
+      <translation>服务器名称或地址，例如 db.hospital.local</translation>
+    </message>
+    <message>
+      <source>database holding the project</source>
+      <translation>存放项目的数据库</translation>
+    </message>
+    <message>
+      <source>only if the server asks for one; never saved</source>
+      <translation>仅在服务器要求时填写；不会保存</translation>
+    </message>
+    <message>
+      <source>Give at least the user name and the database.</source>
+      <translation>请至少填写用户名和数据库。</translation>
+    </message>
+    <message>
+      <source>The database {where} is empty. Make it a new MADPG project with the default entity types?</source>
+      <translation>数据库 {where} 是空的。要把它建成使用默认实体类型的新 MADPG 项目吗？</translation>
     </message>
     <message>
       <source>The statuses annotators can give an entity in this project. Alt+1, Alt+2, … give them in this order; the detector proposes only these.</source>
@@ -992,6 +1108,10 @@
       <translation>打开项目…</translation>
     </message>
     <message>
+      <source>Open project from server…</source>
+      <translation>从服务器打开项目…</translation>
+    </message>
+    <message>
       <source>Open recent</source>
       <translation>最近打开</translation>
     </message>
@@ -1304,6 +1424,110 @@
       <translation>无法启动预标注进程（{program}）：{m}</translation>
     </message>
     <message>
+      <source>Draw region</source>
+      <translation>绘制区域</translation>
+    </message>
+    <message>
+      <source>Delete region</source>
+      <translation>删除区域</translation>
+    </message>
+    <message>
+      <source>Move region</source>
+      <translation>移动区域</translation>
+    </message>
+    <message>
+      <source>Draw box</source>
+      <translation>画矩形框</translation>
+    </message>
+    <message>
+      <source>Drag on the image to draw a box; Esc cancels</source>
+      <translation>在影像上拖动以画框；Esc 取消</translation>
+    </message>
+    <message>
+      <source>Draw outline</source>
+      <translation>画轮廓</translation>
+    </message>
+    <message>
+      <source>Click point by point (double-click or Enter closes), or drag freehand; Esc cancels</source>
+      <translation>逐点单击（双击或 Enter 闭合），或按住拖动徒手绘制；Esc 取消</translation>
+    </message>
+    <message>
+      <source>Link region to entity</source>
+      <translation>将区域关联到实体</translation>
+    </message>
+    <message>
+      <source>Link the selected region to the current entity in the text</source>
+      <translation>将所选区域关联到文本中的当前实体</translation>
+    </message>
+    <message>
+      <source>Unlink region from entity</source>
+      <translation>取消区域与实体的关联</translation>
+    </message>
+    <message>
+      <source>Not visible in the images</source>
+      <translation>影像中不可见</translation>
+    </message>
+    <message>
+      <source>The current entity cannot be seen in the images (negated or not imageable)</source>
+      <translation>当前实体在影像中看不到（被否定或无法成像）</translation>
+    </message>
+    <message>
+      <source>Re&amp;gions</source>
+      <translation>区域(&amp;G)</translation>
+    </message>
+    <message>
+      <source>Mark entity not visible in the images</source>
+      <translation>标记实体在影像中不可见</translation>
+    </message>
+    <message>
+      <source>Clear "not visible in the images"</source>
+      <translation>清除“影像中不可见”</translation>
+    </message>
+    <message>
+      <source>Box</source>
+      <translation>矩形框</translation>
+    </message>
+    <message>
+      <source>Outline</source>
+      <translation>轮廓</translation>
+    </message>
+    <message>
+      <source>Link</source>
+      <translation>关联</translation>
+    </message>
+    <message>
+      <source>Unlink</source>
+      <translation>取消关联</translation>
+    </message>
+    <message>
+      <source>Not visible</source>
+      <translation>不可见</translation>
+    </message>
+    <message>
+      <source>Open a record with an image to draw on</source>
+      <translation>请打开一条带影像的记录再绘制</translation>
+    </message>
+    <message>
+      <source>Select a region on the image and an entity in the text, then link them</source>
+      <translation>请先在影像上选中区域、在文本中选中实体，再将它们关联</translation>
+    </message>
+    <message>
+      <source>This region is not linked to the current entity</source>
+      <translation>此区域未关联到当前实体</translation>
+    </message>
+    <message>
+      <source>Select an entity in the text first</source>
+      <translation>请先在文本中选中一个实体</translation>
+    </message>
+    <message>
+      <source>Region linked to {spans}</source>
+      <translation>区域已关联到 {spans}</translation>
+    </message>
+    <message>
+      <source>Region not linked yet: select an entity in the text and press {key}</source>
+      <translation>区域尚未关联：请在文本中选中实体并按 {key}</translation>
+    </message>
+    <message>
       <source>The detector found no cue: present.</source>
       <translation>检测器未发现提示词：存在。</translation>
     </message>
@@ -1400,12 +1624,392 @@
       <translation>嵌套：第 {n} 层</translation>
     </message>
     <message>
+      <source>both</source>
+      <translation>两者</translation>
+    </message>
+    <message>
+      <source>neither</source>
+      <translation>都不要</translation>
+    </message>
+    <message>
+      <source>undecided — 1, 2, 3 or 0</source>
+      <translation>未决定——按 1、2、3 或 0</translation>
+    </message>
+    <message>
+      <source>Adjudicate record</source>
+      <translation>裁定记录</translation>
+    </message>
+    <message>
+      <source>agreed — taken</source>
+      <translation>一致——已采用</translation>
+    </message>
+    <message>
+      <source>Gold spans saved: {n} entities</source>
+      <translation>金标准实体已保存：{n} 个</translation>
+    </message>
+    <message>
+      <source>Compare:</source>
+      <translation>比较：</translation>
+    </message>
+    <message>
+      <source>Choose two different annotators to compare</source>
+      <translation>请选择两位不同的标注者进行比较</translation>
+    </message>
+    <message>
+      <source>Where</source>
+      <translation>位置</translation>
+    </message>
+    <message>
+      <source>Gold</source>
+      <translation>金标准</translation>
+    </message>
+    <message>
+      <source>Both annotators agree here; it is taken as it is</source>
+      <translation>两位标注者在此一致，按原样采用</translation>
+    </message>
+    <message>
+      <source>{n} disagreements are still undecided (1, 2, 3 or 0)</source>
+      <translation>还有 {n} 处分歧未决定（1、2、3 或 0）</translation>
+    </message>
+    <message>
+      <source>{name}'s</source>
+      <translation>{name} 的</translation>
+    </message>
+    <message>
+      <source>Adjudicate {record}</source>
+      <translation>裁定 {record}</translation>
+    </message>
+    <message>
+      <source>1 = take {a}'s · 2 = {b}'s · 3 = both · 0 = neither · ↑/↓ move · Enter saves the gold spans</source>
+      <translation>1 = 采用 {a} 的 · 2 = {b} 的 · 3 = 两者 · 0 = 都不要 · ↑/↓ 移动 · Enter 保存金标准实体</translation>
+    </message>
+    <message>
+      <source>This record is not double-annotated: there is nothing to adjudicate</source>
+      <translation>此记录不是双人标注的：没有可裁定的内容</translation>
+    </message>
+    <message>
+      <source>{n} left to decide</source>
+      <translation>还剩 {n} 处待决定</translation>
+    </message>
+    <message>
+      <source>Adjudication compares two sheets; this record has {n}</source>
+      <translation>裁定比较两份标注页；此记录有 {n} 份</translation>
+    </message>
+    <message>
+      <source>Only {names} has annotated this record so far; adjudication needs two sheets</source>
+      <translation>目前只有 {names} 标注了此记录；裁定需要两份标注页</translation>
+    </message>
+    <message>
+      <source>nobody</source>
+      <translation>无人</translation>
+    </message>
+    <message>
+      <source>{n} disagreements</source>
+      <translation>{n} 处分歧</translation>
+    </message>
+    <message>
+      <source>Both cannot be taken: {a}'s and {b}'s spans overlap in one layer. Take one of them (1 or 2), or neither (0).</source>
+      <translation>不能两者都采用：{a} 和 {b} 的实体在同一层中重叠。请采用其中一个（1 或 2），或都不要（0）。</translation>
+    </message>
+    <message>
+      <source>{n} agreements taken</source>
+      <translation>已采用 {n} 处一致</translation>
+    </message>
+    <message>
+      <source>Agreement between annotators</source>
+      <translation>标注者间一致性</translation>
+    </message>
+    <message>
+      <source>Copy as Markdown</source>
+      <translation>复制为 Markdown 表格</translation>
+    </message>
+    <message>
+      <source>none</source>
+      <translation>无</translation>
+    </message>
+    <message>
+      <source>Type</source>
+      <translation>类型</translation>
+    </message>
+    <message>
+      <source>Strict F1</source>
+      <translation>严格 F1</translation>
+    </message>
+    <message>
+      <source>Overlap F1</source>
+      <translation>重叠 F1</translation>
+    </message>
+    <message>
+      <source>κ</source>
+      <translation>κ</translation>
+    </message>
+    <message>
+      <source>Agreed</source>
+      <translation>一致</translation>
+    </message>
+    <message>
+      <source>Type only</source>
+      <translation>仅类型不同</translation>
+    </message>
+    <message>
+      <source>Boundary only</source>
+      <translation>仅边界不同</translation>
+    </message>
+    <message>
+      <source>Both differ</source>
+      <translation>两者都不同</translation>
+    </message>
+    <message>
+      <source>Pair:</source>
+      <translation>对比：</translation>
+    </message>
+    <message>
+      <source>Overall</source>
+      <translation>总体</translation>
+    </message>
+    <message>
+      <source>{n} double-annotated records</source>
+      <translation>{n} 条双人标注记录</translation>
+    </message>
+    <message>
+      <source>Spans {a}</source>
+      <translation>{a} 的实体</translation>
+    </message>
+    <message>
+      <source>Spans {b}</source>
+      <translation>{b} 的实体</translation>
+    </message>
+    <message>
+      <source>Missing in {a}</source>
+      <translation>{a} 缺少</translation>
+    </message>
+    <message>
+      <source>Missing in {b}</source>
+      <translation>{b} 缺少</translation>
+    </message>
+    <message>
+      <source>Types of same-boundary spans (rows: {a}, columns: {b}; colour: share of the row)</source>
+      <translation>边界相同的实体的类型（行：{a}，列：{b}；颜色：占该行的比例）</translation>
+    </message>
+    <message>
+      <source>{a} (reference) vs {b}</source>
+      <translation>{a}（参照）对比 {b}</translation>
+    </message>
+    <message>
+      <source>annotators: {names}; layer {layer}. F1 is symmetric; κ is Cohen's on the characters' BIO tags.</source>
+      <translation>标注者：{names}；第 {layer} 层。F1 是对称的；κ 为字符 BIO 标签上的 Cohen κ。</translation>
+    </message>
+    <message>
+      <source>Krippendorff's α, all annotators: {a} ({per_type})</source>
+      <translation>全部标注者的 Krippendorff α：{a}（{per_type}）</translation>
+    </message>
+    <message>
+      <source>{a}: {ta}; {b}: {tb}; {n} spans</source>
+      <translation>{a}：{ta}；{b}：{tb}；{n} 个实体</translation>
+    </message>
+    <message>
+      <source>Who is annotating?</source>
+      <translation>谁在标注？</translation>
+    </message>
+    <message>
+      <source>Your name in the project {project}: every entity and change you make carries it, and records assigned to you are listed for you. Pick your name or type a new one.</source>
+      <translation>您在项目 {project} 中的名字：您所做的每个实体和修改都会记上它，分配给您的记录会为您列出。请选择您的名字或输入新名字。</translation>
+    </message>
+    <message>
+      <source>"unknown" stands for edits made before annotators existed; choose your own name</source>
+      <translation>“unknown”代表启用标注者之前的修改；请选择您自己的名字</translation>
+    </message>
+    <message>
+      <source>Assign records</source>
+      <translation>分配记录</translation>
+    </message>
+    <message>
+      <source>Add</source>
+      <translation>添加</translation>
+    </message>
+    <message>
+      <source>The {n} selected records</source>
+      <translation>所选的 {n} 条记录</translation>
+    </message>
+    <message>
+      <source>A random share of all records, double-annotated</source>
+      <translation>全部记录中随机抽取一部分，双人标注</translation>
+    </message>
+    <message>
+      <source>The same seed chooses the same records again</source>
+      <translation>相同的种子会再次选中相同的记录</translation>
+    </message>
+    <message>
+      <source>Share:</source>
+      <translation>比例：</translation>
+    </message>
+    <message>
+      <source>Seed:</source>
+      <translation>种子：</translation>
+    </message>
+    <message>
+      <source>Add an annotator by name</source>
+      <translation>按名字添加标注者</translation>
+    </message>
+    <message>
+      <source>Annotators (two or more: each annotates blind, on a sheet of their own):</source>
+      <translation>标注者（两位或以上：各自在自己的标注页上盲标）：</translation>
+    </message>
+    <message>
+      <source>Tick at least one annotator</source>
+      <translation>请至少勾选一位标注者</translation>
+    </message>
+    <message>
+      <source>Double annotation needs two or more annotators</source>
+      <translation>双人标注需要两位或以上标注者</translation>
+    </message>
+    <message>
+      <source>The annotator this desk edits as (Team ▸ Switch annotator…)</source>
+      <translation>本工作台当前的标注者（团队 ▸ 切换标注者…）</translation>
+    </message>
+    <message>
+      <source>&amp;Team</source>
+      <translation>团队(&amp;T)</translation>
+    </message>
+    <message>
+      <source>Switch annotator…</source>
+      <translation>切换标注者…</translation>
+    </message>
+    <message>
+      <source>Assign records…</source>
+      <translation>分配记录…</translation>
+    </message>
+    <message>
+      <source>Adjudicate this record…</source>
+      <translation>裁定此记录…</translation>
+    </message>
+    <message>
+      <source>Agreement report…</source>
+      <translation>一致性报告…</translation>
+    </message>
+    <message>
+      <source>History of this record…</source>
+      <translation>此记录的历史…</translation>
+    </message>
+    <message>
+      <source>History of the project…</source>
+      <translation>项目历史…</translation>
+    </message>
+    <message>
+      <source>{n} records assigned to {names}</source>
+      <translation>{n} 条记录已分配给 {names}</translation>
+    </message>
+    <message>
+      <source>No record is open</source>
+      <translation>没有打开的记录</translation>
+    </message>
+    <message>
+      <source>Annotator: {name}</source>
+      <translation>标注者：{name}</translation>
+    </message>
+    <message>
+      <source>no double-annotated record has two sheets yet (Team ▸ Assign records…, then each annotator opens their records)</source>
+      <translation>还没有哪条双人标注记录有两份标注页（团队 ▸ 分配记录…，然后各标注者打开自己的记录）</translation>
+    </message>
+    <message>
+      <source>Your sheet (blind double annotation) — {name}. Other annotators' sheets are hidden; a curator adjudicates them into the gold spans.</source>
+      <translation>您的标注页（双人盲标）——{name}。其他标注者的标注页已隐藏；由审定者将它们裁定为金标准实体。</translation>
+    </message>
+    <message>
+      <source>Double-annotated record: these are its gold spans. Sheets: {names}. Team ▸ Adjudicate this record… compares them.</source>
+      <translation>双人标注记录：这里显示其金标准实体。标注页：{names}。团队 ▸ 裁定此记录… 可比较它们。</translation>
+    </message>
+    <message>
+      <source>No agreement to report yet: {why}</source>
+      <translation>暂无一致性可报告：{why}</translation>
+    </message>
+    <message>
+      <source>Export history…</source>
+      <translation>导出历史…</translation>
+    </message>
+    <message>
+      <source>Refresh</source>
+      <translation>刷新</translation>
+    </message>
+    <message>
+      <source>Export history</source>
+      <translation>导出历史</translation>
+    </message>
+    <message>
+      <source>JSON lines (*.jsonl);;CSV (*.csv)</source>
+      <translation>JSON 行文件 (*.jsonl);;CSV 文件 (*.csv)</translation>
+    </message>
+    <message>
+      <source>History of the project</source>
+      <translation>项目历史</translation>
+    </message>
+    <message>
+      <source>When</source>
+      <translation>时间</translation>
+    </message>
+    <message>
+      <source>Who</source>
+      <translation>人员</translation>
+    </message>
+    <message>
+      <source>Action</source>
+      <translation>操作</translation>
+    </message>
+    <message>
+      <source>Before</source>
+      <translation>之前</translation>
+    </message>
+    <message>
+      <source>After</source>
+      <translation>之后</translation>
+    </message>
+    <message>
+      <source>No changes recorded yet.</source>
+      <translation>还没有记录任何修改。</translation>
+    </message>
+    <message>
+      <source>History written to {path}</source>
+      <translation>历史已写入 {path}</translation>
+    </message>
+    <message>
+      <source>History of {record}</source>
+      <translation>{record} 的历史</translation>
+    </message>
+    <message>
+      <source>{n} changes, newest first; undo adds a change, nothing is rewritten.</source>
+      <translation>{n} 处修改，最新的在前；撤销会新增一条修改，不会改写任何记录。</translation>
+    </message>
+    <message>
       <source>Training cancelled. The active model is unchanged.</source>
       <translation>训练已取消，当前模型保持不变。</translation>
     </message>
     <message>
       <source>Training cancelled: {m}. The active model is unchanged.</source>
       <translation>训练已取消：{m}。当前启用的模型未改变。</translation>
+    </message>
+    <message>
+      <source>[ and ] step through the frames</source>
+      <translation>[ 和 ] 逐帧切换</translation>
+    </message>
+    <message>
+      <source>Lung</source>
+      <translation>肺窗</translation>
+    </message>
+    <message>
+      <source>Mediastinum</source>
+      <translation>纵隔窗</translation>
+    </message>
+    <message>
+      <source>Bone</source>
+      <translation>骨窗</translation>
+    </message>
+    <message>
+      <source>Brain</source>
+      <translation>脑窗</translation>
+    </message>
+    <message>
+      <source>Abdomen</source>
+      <translation>腹部窗</translation>
     </message>
     <message>
       <source>C </source>
@@ -1432,8 +2036,16 @@
       <translation>影像 {i} / {n}</translation>
     </message>
     <message>
+      <source>Frame {i} / {n}</source>
+      <translation>帧 {i} / {n}</translation>
+    </message>
+    <message>
       <source>Image {i} / {n}: {name}</source>
       <translation>影像 {i} / {n}：{name}</translation>
+    </message>
+    <message>
+      <source>{name} (W{w:g}/L{c:g})</source>
+      <translation>{name}（窗宽 {w:g} / 窗位 {c:g}）</translation>
     </message>
     <message>
       <source>Loading {name}…</source>
@@ -1494,10 +2106,6 @@
     <message>
       <source>Scores on the project's check set: the same {n} reviewed records for every version, never trained on.</source>
       <translation>项目检验集上的得分：每个版本都在相同的 {n} 条已审核记录上评分，这些记录从不用于训练。</translation>
-    </message>
-    <message>
-      <source>Type</source>
-      <translation>类型</translation>
     </message>
     <message>
       <source>v{v} on the check set: F1 {f}, 95 % interval {lo}–{hi}, {n} records</source>
@@ -1592,6 +2200,10 @@
       <translation>全部</translation>
     </message>
     <message>
+      <source>Assigned to me</source>
+      <translation>分配给我的</translation>
+    </message>
+    <message>
       <source>In order</source>
       <translation>按顺序</translation>
     </message>
@@ -1610,6 +2222,14 @@
     <message>
       <source>least confident model entity {c}</source>
       <translation>最不确定的模型实体 {c}</translation>
+    </message>
+    <message>
+      <source>Double annotation: {names}, each on their own sheet</source>
+      <translation>双人标注：{names}，各自在自己的标注页上</translation>
+    </message>
+    <message>
+      <source>Assigned to {names}</source>
+      <translation>已分配给 {names}</translation>
     </message>
     <message>
       <source>Reviewed {done} / {total}</source>

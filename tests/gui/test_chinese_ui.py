@@ -187,7 +187,7 @@ def _context(w) -> tuple[tuple[str, ...], tuple[str, ...]]:  # noqa: ANN001
     identifiers = w.ann.schema.names
     with w.project.reading() as s:
         names = tuple(r.name for r in repo.list_records(s))
-    return identifiers, (w.project.name, *names)
+    return identifiers, (w.project.name, w.project.annotator, *names)  # the annotator's name is theirs
 
 
 def _check(root: QWidget, w) -> None:  # noqa: ANN001
