@@ -58,7 +58,11 @@ BIRTH_RE = re.compile(r"(?:出生日期|出生年月日?|出生于|出生|生于
                       r"(" + DATE + r")" + NO_DIGIT_AFTER)
 RECORD_CUES = ("病案号|病历号|住院号|门诊号|急诊号|住院ID|门诊ID|患者ID|病人ID|ID号|登记号|就诊卡号|就诊号|医保卡号|"
                "医保号|社保卡号|检查号|影像号|病理号|流水号|条码号")
-RECORD_RE = re.compile(r"(?:" + RECORD_CUES + r")[:：\s]{0,3}([A-Za-z]{0,3}-?[0-9][0-9A-Za-z-]{2,23})(?![0-9A-Za-z-])")
+# A number may carry a year or part suffix ("46920.15", "9501.2013") and a cue may head a list of them
+# ("病理号201435397、201433427"): all of it is the identifier (seen in cEHRNER's pathology numbers).
+_RECORD_ID = r"[A-Za-z]{0,3}-?[0-9][0-9A-Za-z-]{2,23}(?:\.[0-9]{2,4})?"
+RECORD_RE = re.compile(r"(?:" + RECORD_CUES + r")[:：\s]{0,3}(" + _RECORD_ID + r"(?:[、,，/]" + _RECORD_ID
+                       + r"){0,5})(?![0-9A-Za-z-])")
 ADDRESS_SUFFIX = r"(?:省|市|区|县|镇|乡|村|路|街|道|巷|弄|号|室|栋|幢|楼|单元|小区|组|苑|园|里)"
 ADDRESS_CUE_RE = re.compile(r"(?:住址|家住|地址|现住|现居|居住地|户籍地|户口所在地|住在)[:：\s]{0,2}"
                             r"([" + CJK + r"0-9A-Za-z#-]{0,40}" + ADDRESS_SUFFIX + r")")

@@ -45,6 +45,8 @@ def kinds(text: str) -> list[tuple[str, str]]:
     ("张三，男，45岁，因腹痛入院。", "name", "张三"),  # no cue: a clause opens with it, the sex follows
     ("住院号：ZY20200101，", "record_number", "ZY20200101"),
     ("病案号 1234567。", "record_number", "1234567"),
+    ("病理号:46920.15。", "record_number", "46920.15"),  # with its year suffix (cEHRNER)
+    ("术后病理（病理号201435397、201433427），", "record_number", "201435397、201433427"),  # a list after one cue
     ("家住北京市朝阳区建国路88号，", "address", "北京市朝阳区建国路88号"),
     ("住址：浙江省桐乡市城关镇人民路12号。", "address", "浙江省桐乡市城关镇人民路12号"),
     ("曾于北京协和医院就诊。", "hospital", "北京协和医院"),
