@@ -14,7 +14,9 @@ What is computed, per pair of annotators (A, B; A is the reference, B is read ag
   not" per character;
 - counts of agreed / type-only / boundary-only / both-differ spans and spans missing in A or in B;
 - a confusion matrix of types over spans with the same boundaries, plus "none";
-and, with more than two annotators, Krippendorff's α over all of them (see ``nominal_alpha``).
+and, with more than two annotators, Krippendorff's α over all of them: the unitizing αU on the
+records every one of them annotated (``madpg_core.unitizing_alpha``: spans as units of a continuum,
+so boundaries count), and the nominal α over characters beside it (``nominal_alpha``).
 Numbers that are undefined (no spans, or no variation in the tags) are None, never a made-up 0 or 1.
 """
 
@@ -31,9 +33,9 @@ from madpg_core.domain import Span, check_spans
 
 NONE = "none"  # the confusion matrix's row/column for "the other annotator has no span here"
 ALPHA_METHOD = (
-    "nominal α over characters (each character a unit, its value the annotator's BIO tag); the "
-    "unitizing α (u-α) is not in the krippendorff package (0.9.0 has nominal/ordinal/interval/ratio "
-    "only), so the per-character nominal form is used"
+    "nominal α over characters (each character a unit, its value the annotator's BIO tag), as the "
+    "krippendorff package computes it; the unitizing αU below (madpg_core/unitizing_alpha.py, not in "
+    "that package) treats each span as one unit, so it also sees boundaries"
 )
 
 RecordLayers = tuple[str, Mapping[str, Sequence[Span]]]
@@ -115,6 +117,9 @@ class AgreementReport:
     alpha: float | None = None  # only with more than two annotators
     alpha_per_type: dict[str, float | None] = field(default_factory=dict)
     alpha_method: str | None = None
+    # Krippendorff's unitizing αU (records annotated by all of them, one continuum), with > 2 annotators
+    unitizing_alpha: float | None = None
+    unitizing_alpha_per_type: dict[str, float | None] = field(default_factory=dict)
 
     def pair(self, a: str, b: str) -> PairAgreement:
         return next(p for p in self.pairs if (p.a, p.b) == (a, b))
@@ -124,6 +129,7 @@ class AgreementReport:
             "annotators": list(self.annotators), "layer": self.layer, "records": self.records,
             "types": list(self.types), "pairs": [p.as_dict() for p in self.pairs], "alpha": self.alpha,
             "alpha_per_type": dict(self.alpha_per_type), "alpha_method": self.alpha_method,
+            "unitizing_alpha": self.unitizing_alpha, "unitizing_alpha_per_type": dict(self.unitizing_alpha_per_type),
         }
 
     def markdown(self) -> str:
@@ -317,13 +323,33 @@ def compute_agreement(records: Iterable[RecordLayers], *, annotators: Sequence[s
     pairs = tuple(_pair(a, b, layers, codes, types) for a, b in itertools.combinations(names, 2))
     shared = sum(1 for f in layers if sum(n in f for n in names) >= 2)
     alpha, alpha_per_type, method = None, {}, None
+    u_alpha, u_per_type = None, {}
     if len(names) > 2:
+        u = _unitizing(names, texts, layers)
+        if u is not None:
+            u_alpha, u_per_type = u.alpha, u.per_category
         stacked = _stack_codes(names, codes, texts)
         alpha = nominal_alpha(stacked)
         alpha_per_type = {t: nominal_alpha(np.where(stacked < 0, -1, _in_type(stacked, k)))
                           for t, k in type_index.items()}
         method = ALPHA_METHOD
-    return AgreementReport(names, layer, shared, types, pairs, alpha, alpha_per_type, method)
+    return AgreementReport(names, layer, shared, types, pairs, alpha, alpha_per_type, method, u_alpha, u_per_type)
+
+
+def _unitizing(names: Sequence[str], texts: Sequence[str], layers: Sequence[Mapping[str, Sequence[Span]]]):  # noqa: ANN202
+    """αU over the records all of ``names`` annotated, laid end to end as one continuum (αU assumes
+    every annotator read all of it); None where they share no record."""
+    from madpg_core.unitizing_alpha import unitizing_alpha
+
+    units: dict[str, list[tuple[int, int, str]]] = {n: [] for n in names}
+    offset = 0
+    for text, flat in zip(texts, layers):
+        if not text or not all(n in flat for n in names):
+            continue
+        for n in names:
+            units[n].extend((offset + sp.start, sp.end - sp.start, sp.label) for sp in flat[n])
+        offset += len(text)
+    return unitizing_alpha(units, 0, offset) if offset else None
 
 
 def _pair(a: str, b: str, layers: Sequence[Mapping[str, Sequence[Span]]],
@@ -400,4 +426,8 @@ def _render_markdown(r: AgreementReport) -> str:
         lines += ["### Krippendorff's α, all annotators", "", f"Method: {r.alpha_method}.", ""]
         lines += _table(["type", "α"], [*([t, _num(a)] for t, a in r.alpha_per_type.items()),
                                         ["**all tags**", _num(r.alpha)]])
+        lines += ["", "Unitizing αU (Krippendorff 1995; spans as units, boundaries count), on the records all "
+                  "annotated:", ""]
+        lines += _table(["type", "αU"], [*([t, _num(a)] for t, a in r.unitizing_alpha_per_type.items()),
+                                         ["**all types**", _num(r.unitizing_alpha)]])
     return "\n".join(lines).rstrip() + "\n"

@@ -93,10 +93,12 @@ class AgreementDialog(QDialog):
                                          "the characters' BIO tags.").format(names=", ".join(report.annotators),
                                                                             layer=report.layer))
         if report.alpha_method is not None:
-            per_type = ", ".join(f"{self._type(t)} {num(a)}" for t, a in report.alpha_per_type.items())
-            self.alpha.setText(tr("Krippendorff's α, all annotators: {a} ({per_type})")
-                               .format(a=num(report.alpha), per_type=per_type))
-            self.alpha.setToolTip(report.alpha_method)
+            per_type = ", ".join(f"{self._type(t)} {num(a)}" for t, a in report.unitizing_alpha_per_type.items())
+            self.alpha.setText(tr("Krippendorff's unitizing α, all annotators: {u} ({per_type}); over characters: {a}")
+                               .format(u=num(report.unitizing_alpha), per_type=per_type, a=num(report.alpha)))
+            self.alpha.setToolTip(tr("Unitizing α (Krippendorff 1995) treats each entity as a unit of the text, so "
+                                     "a shifted boundary counts; the α over characters compares each character's "
+                                     "tag on its own."))
         else:
             self.alpha.hide()
         self.resize(760, 640)

@@ -1764,6 +1764,10 @@
       <translation>对比：</translation>
     </message>
     <message>
+      <source>Unitizing α (Krippendorff 1995) treats each entity as a unit of the text, so a shifted boundary counts; the α over characters compares each character's tag on its own.</source>
+      <translation>切分 α（Krippendorff 1995）把每个实体视为文本中的一个单元，边界偏移也计入分歧；按字符的 α 则逐个字符比较标签。</translation>
+    </message>
+    <message>
       <source>Overall</source>
       <translation>总体</translation>
     </message>
@@ -1800,8 +1804,8 @@
       <translation>标注者：{names}；第 {layer} 层。F1 是对称的；κ 为字符 BIO 标签上的 Cohen κ。</translation>
     </message>
     <message>
-      <source>Krippendorff's α, all annotators: {a} ({per_type})</source>
-      <translation>全部标注者的 Krippendorff α：{a}（{per_type}）</translation>
+      <source>Krippendorff's unitizing α, all annotators: {u} ({per_type}); over characters: {a}</source>
+      <translation>全部标注者的 Krippendorff 切分 α：{u}（{per_type}）；按字符：{a}</translation>
     </message>
     <message>
       <source>{a}: {ta}; {b}: {tb}; {n} spans</source>

@@ -339,3 +339,18 @@ def test_accepting_a_sheet_marks_the_sheet_not_the_record(window: MainWindow) ->
     w.undo.undo()
     with w.project.reading() as s:
         assert team.sheet_statuses(s, rid).get("alice", RecordStatus.NEW) == RecordStatus.NEW
+
+
+def test_agreement_of_three_annotators_shows_the_unitizing_alpha(window: MainWindow) -> None:
+    w = window
+    rid = record_id(w, "r1")
+    text = "患者男，68岁，反复胸闷、气促3年。既往高血压病史。"
+    i = text.index("胸闷")
+    with w.project.transaction() as s:
+        team.assign(s, [rid], ["alice", "bob", "dan"])
+        for name, end in (("alice", i + 2), ("bob", i + 2), ("dan", i + 1)):  # dan's ends one early
+            repo.add_span(s, rid, Span(i, end, "Symptom"), sheet=name)
+    agreement = w.team.agreement_dialog()
+    assert agreement.alpha.isVisibleTo(agreement)
+    assert "unitizing α" in agreement.alpha.text() and "Symptom" in agreement.alpha.text()
+    agreement.close()
