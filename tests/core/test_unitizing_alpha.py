@@ -5,7 +5,8 @@ categories c and k; the book gives αc = 0.7286 (D_o 0.0144, D_e 0.0532), αk = 
 Krippendorff (1995), Sociological Methodology 25, p. 57: four pairs of observers on 24 units of
 time, one category each (A–D); the paper's observed disagreements, and the expected ones and α
 for a long continuum (the example stretched), as the paper reports them (it notes D_e tends to a
-limit as the continuum grows, so those are compared with a tolerance).
+limit as the continuum grows, so those are compared with a tolerance). The figures were taken as
+DKPro Statistics' unitizing tests reproduce them from the two publications.
 """
 
 from __future__ import annotations
