@@ -244,6 +244,8 @@ class RegionEditor(QObject):
         menu.addActions([self.draw_box, self.draw_outline])
         menu.addSeparator()
         menu.addActions([self.link_action, self.unlink_action, self.hidden_action, self.delete_action])
+        menu.addSeparator()
+        menu.addAction(tr("Export grounding file…"), self.export_grounding)
         if before is not None:
             menu_bar.insertMenu(before.menuAction(), menu)
         else:
@@ -252,6 +254,13 @@ class RegionEditor(QObject):
             pane_host.addAction(a)
         self.w.images.layout().insertWidget(0, self.tool_bar)
         return menu
+
+    def export_grounding(self) -> None:
+        """File ▸ Export with the grounding file chosen: region links for a grounding model."""
+        from madpg_gui.dialogs.transfer import GROUNDING, ExportDialog
+
+        if self.w.project is not None:
+            ExportDialog(self.w.project, self.w, fmt=GROUNDING).exec()
 
     def fill_span_menu(self, menu: QMenu, span: Span) -> None:
         """The region entries of a span's context menu (the text pane's, built in editing.py): link

@@ -303,8 +303,11 @@ class ImportDialog(_TransferDialog):
         return text
 
 
+GROUNDING = "grounding"  # the grounding file of region links (formats/grounding.py), beside the record formats
+
+
 class ExportDialog(_TransferDialog):
-    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
+    def __init__(self, project: Project, parent: QWidget | None = None, fmt: str | None = None) -> None:
         super().__init__(project, tr("Export records"), tr("Export"), parent)
         # The user's documents folder, not the project folder (hidden in the data folder for the
         # demo) — and reviewed records only: unreviewed spans are the model's, not gold.
@@ -312,8 +315,10 @@ class ExportDialog(_TransferDialog):
         pick = QPushButton(tr("File…"))
         pick.clicked.connect(self._pick)
         self.fmt = QComboBox()
-        self.fmt.addItems(formats.EXPORT_FORMATS)
-        self.fmt.currentTextChanged.connect(self._suffix)
+        for f in formats.EXPORT_FORMATS:
+            self.fmt.addItem(f, f)
+        self.fmt.addItem(tr("grounding file (region links)"), GROUNDING)
+        self.fmt.currentIndexChanged.connect(lambda _i: self._suffix(self.format))
         self.status = QComboBox()
         self.status.addItem(tr("All records"), "all")
         self.status.addItem(tr("Reviewed records only"), "reviewed")
@@ -332,9 +337,15 @@ class ExportDialog(_TransferDialog):
         self.assertion_column.setToolTip(tr("present, absent, possible, … per character of an entity; O elsewhere"))
         self.form.addRow(tr("Nested entities"), self.layer)
         self.form.addRow("", self.assertion_column)
-        self.fmt.currentTextChanged.connect(self._options)
-        self._suffix(self.fmt.currentText())
-        self._options(self.fmt.currentText())
+        self.fmt.currentIndexChanged.connect(lambda _i: self._options(self.format))
+        if fmt is not None:
+            self.fmt.setCurrentIndex(self.fmt.findData(fmt))
+        self._suffix(self.format)
+        self._options(self.format)
+
+    @property
+    def format(self) -> str:
+        return self.fmt.currentData() or self.fmt.currentText()
 
     def _options(self, fmt: str) -> None:
         """Enable the layer and status-column options where the format's writer takes them."""
@@ -347,7 +358,7 @@ class ExportDialog(_TransferDialog):
 
     def _suffix(self, fmt: str) -> None:
         p = Path(self.path.text() or "export")
-        self.path.setText(str(p.with_suffix(".jsonl" if fmt == "jsonl" else ".txt")))
+        self.path.setText(str(p.with_suffix(".jsonl" if fmt in ("jsonl", GROUNDING) else ".txt")))
 
     def _pick(self) -> None:
         p = QFileDialog.getSaveFileName(self, tr("Export to"), self.path.text())[0]
@@ -355,7 +366,7 @@ class ExportDialog(_TransferDialog):
             self.path.setText(p)
 
     def task(self) -> Callable | None:
-        out, fmt, status = self.path.text().strip(), self.fmt.currentText(), self.status.currentData()
+        out, fmt, status = self.path.text().strip(), self.format, self.status.currentData()
         if not out:
             self.info.setText(tr("Choose where to write the export."))
             return None
@@ -373,6 +384,10 @@ class ExportDialog(_TransferDialog):
 
         def run(on_progress: Callable[[int, int], None], stop: threading.Event) -> object:
             with masked_copy(project, to_mask) if to_mask else nullcontext(project) as source:
+                if fmt == GROUNDING:  # the same gate as the records: it carries the entities' text
+                    from madpg_core.formats.grounding import export_grounding
+
+                    return export_grounding(source, out, status, stop=stop)
                 return transfer.export_project(source, out, fmt, status, on_progress=on_progress, stop=stop,
                                                layer=layer, assertion_column=column)
 
@@ -396,6 +411,15 @@ class ExportDialog(_TransferDialog):
 
     def describe(self, result: object) -> str:
         out, fmt, layer = self._target
+        if fmt == GROUNDING:
+            text = tr("Exported {links} and {hidden} marked not visible, from {records}, to {path}").format(
+                links=trn("{n} region link", "{n} region links", result.links),
+                hidden=trn("{n} entity", "{n} entities", result.not_visible),
+                records=trn("{n} record", "{n} records", result.records), path=out)
+            if not result.lines:
+                text += "\n" + tr("No region links yet: draw a region on an image (Regions ▸ Box) and link it "
+                                  "to an entity (L).")
+            return text
         text = tr("Exported {records} to {path}").format(
             records=trn("{n} record", "{n} records", result.written), path=out)
         if result.skipped_empty:

@@ -880,6 +880,10 @@
       <translation>导出</translation>
     </message>
     <message>
+      <source>grounding file (region links)</source>
+      <translation>定位文件（区域关联）</translation>
+    </message>
+    <message>
       <source>All records</source>
       <translation>全部记录</translation>
     </message>
@@ -1010,6 +1014,18 @@
     <message>
       <source>DICOM headers kept as they are, patient identity included.</source>
       <translation>DICOM 文件头保持原样，包括患者身份信息。</translation>
+    </message>
+    <message>
+      <source>Exported {links} and {hidden} marked not visible, from {records}, to {path}</source>
+      <translation>已导出 {links}，另有 {hidden}标记为不可见，来自 {records}，写入 {path}</translation>
+    </message>
+    <message>
+      <source>{n} region links</source>
+      <translation>{n} 个区域关联</translation>
+    </message>
+    <message>
+      <source>No region links yet: draw a region on an image (Regions ▸ Box) and link it to an entity (L).</source>
+      <translation>还没有区域关联：请在影像上画一个区域（区域 ▸ 矩形框），再把它关联到一个实体（L）。</translation>
     </message>
     <message>
       <source>{n} nested or overlapping entities were left out: the file holds the outer ones.</source>
@@ -1474,6 +1490,10 @@
     <message>
       <source>Re&amp;gions</source>
       <translation>区域(&amp;G)</translation>
+    </message>
+    <message>
+      <source>Export grounding file…</source>
+      <translation>导出定位文件…</translation>
     </message>
     <message>
       <source>Mark entity not visible in the images</source>

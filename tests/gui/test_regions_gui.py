@@ -306,3 +306,35 @@ def test_a_linked_span_cannot_be_marked_not_visible(qtbot, tmp_path: Path, chest
     with Project.open(folder) as p, p.reading() as s:
         assert store.not_visible(s, repo.list_records(s)[0].id) == set()
     w.close()
+
+
+def test_the_grounding_file_is_exported_from_the_window(qtbot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,  # noqa: ANN001
+                                                        chest_png: Path) -> None:
+    import json
+
+    from madpg_core.domain import RecordStatus
+    from madpg_core.regions import Region
+    from madpg_gui.dialogs.transfer import GROUNDING, ExportDialog
+
+    folder = make_project(tmp_path, [chest_png])
+    with Project.open(folder) as p, p.transaction() as s:
+        rid = repo.list_records(s)[0].id
+        region = store.add_region(s, Region(None, rid, 0, 0, "box", ((100.0, 80.0), (220.0, 190.0))))
+        store.link(s, region, *FINDING)
+        repo.set_status(s, rid, RecordStatus.REVIEWED)
+    w = open_window(qtbot, folder)
+    opened: list[ExportDialog] = []
+    monkeypatch.setattr(ExportDialog, "exec", lambda dlg: opened.append(dlg) or 0)
+    menu = next(a.menu() for a in w.menuBar().actions() if a.menu() is not None and "gions" in a.text())
+    next(a for a in menu.actions() if a.text().startswith("Export grounding")).trigger()  # Regions ▸ Export…
+    [dlg] = opened
+    assert dlg.format == GROUNDING and dlg.path.text().endswith(".jsonl")
+    assert not dlg.layer.isEnabled() and not dlg.assertion_column.isEnabled()
+    out = tmp_path / "grounding.jsonl"
+    dlg.path.setText(str(out))
+    with qtbot.waitSignal(dlg.done, timeout=20000):
+        dlg._start()
+    [line] = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert line["text"] == "心影增大" and line["box"] == [100.0, 80.0, 220.0, 190.0] and line["visible"] is True
+    assert "1 region link" in dlg.info.text()
+    w.close()
