@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from madpg_core.domain import RecordStatus, Span, SpanSource
+from madpg_core.domain import LabelSchema, Record, RecordStatus, Span, SpanSource
 from madpg_core.storage import history, repo, team
 from madpg_core.storage.project import Project
 from madpg_core.transfer import export_project
@@ -23,6 +23,20 @@ from madpg_gui.team.adjudication import AdjudicationDialog
 from madpg_gui.team.agreement_dialog import AgreementDialog
 from madpg_gui.team.history_view import HistoryDialog, describe
 from madpg_gui.widgets.record_list import MINE_FILTER
+
+
+@pytest.fixture(params=["folder", "server"])
+def project_dir(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """The conftest's three records, in a project folder and (where PostgreSQL runs: `.ci/run`) in a
+    server project: every team test here runs on both stores, the window included."""
+    from tests.gui.conftest import TEXTS
+
+    where: Path | str = tmp_path / "proj" if request.param == "folder" else request.getfixturevalue("pg_url")
+    with Project.create(where, LabelSchema.default()) as p, p.transaction() as s:
+        for i, t in enumerate(TEXTS):
+            spans = (Span(t.index("胸闷"), t.index("胸闷") + 2, "Symptom"),) if i == 0 else ()
+            repo.add_record(s, Record(t, spans, name=f"r{i + 1}"))
+    return where
 
 
 @pytest.fixture(autouse=True)
@@ -191,7 +205,9 @@ def test_annotator_asked_once_then_remembered(qtbot, project_dir: Path, monkeypa
     dlg.names.setCurrentText("  alice ")
     dlg.accept()
     assert w.project.annotator == "alice" and "alice" in w.team.name_label.text() and w.team.dialog is None
-    assert settings.remembered_annotator(project_dir) == "alice"
+    # remembered per desk and project: by its folder (a server project's: its local working folder)
+    where = w.project.folder
+    assert settings.remembered_annotator(where) == "alice"
     assert w.ann.sheet == "alice"  # record 1 is double-annotated for her
 
     w.close_project()
@@ -200,7 +216,7 @@ def test_annotator_asked_once_then_remembered(qtbot, project_dir: Path, monkeypa
 
     w.close_project()
     monkeypatch.setenv("MADPG_ANNOTATOR", "zed")
-    settings.remember_annotator(project_dir, "")
+    settings.remember_annotator(where, "")
     assert w.open_project(project_dir)
     assert w.team.dialog is None and w.project.annotator == "zed"
     w.close()
