@@ -216,7 +216,7 @@ class MainWindow(QMainWindow):
         self._schema_changed(self.ann.schema)
         self.records.set_project(project)
         self.setWindowTitle(f"{project.name} — MADPG Annotator")
-        settings.add_recent(str(project.folder))
+        settings.add_recent(project.location)  # a server project's address, not its local working folder
         self.prefs.last_project = str(project.folder)
         settings.save_prefs(self.prefs)
         self._enable(True)

@@ -98,7 +98,10 @@ def recent_projects() -> list[str]:
     value = qsettings().value("recent", [])
     if isinstance(value, str):
         value = [value]
-    return [p for p in (value or []) if Path(p).exists()]
+    from madpg_core.storage.db import is_server_url
+
+    # a folder that is gone is dropped; a server project's address stays (the server may be down now)
+    return [p for p in (value or []) if is_server_url(p) or Path(p).exists()]
 
 
 def add_recent(folder: str) -> None:

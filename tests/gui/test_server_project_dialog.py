@@ -54,6 +54,10 @@ def test_an_empty_database_becomes_a_project_shown_in_the_window(qtbot, window, 
     assert window.project.is_server and window.project.url.endswith(u.database + f"?host={u.query['host']}"
                                                                     f"&port={u.query['port']}")
     assert recent_servers() and all("never-kept" not in r for r in recent_servers())
+    from madpg_gui import settings
+
+    assert settings.recent_projects()[0] == window.project.location  # File ▸ Open recent names the server
+    assert "never-kept" not in window.project.location
     with Project.open(pg_url) as p, p.transaction() as s:  # another desk adds a record
         repo.add_record(s, Record("咳嗽两天", name="from-desk-2"))
     window.records.set_project(window.project)
