@@ -193,7 +193,7 @@ class HistoryRow(Base):
     never rewrites what was recorded about them."""
 
     __tablename__ = "history"
-    __table_args__ = (Index("ix_history_record", "record_id", "id"),)
+    __table_args__ = (Index("ix_history_record", "record_id", "id"), Index("ix_history_action", "action"))
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     annotator: Mapped[str] = mapped_column(String(200))

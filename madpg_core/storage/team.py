@@ -210,6 +210,18 @@ def set_sheet_status(s: Session, record_id: int, name: str, status: RecordStatus
     s.flush()
 
 
+def sheets_done(s: Session, name: str) -> set[int]:
+    """The records whose sheet ``name`` marked reviewed (its newest sheet status): one query, for
+    the record list."""
+    name = clean_name(name)
+    latest: dict[int, str] = {}
+    for record_id, doc in s.execute(select(HistoryRow.record_id, HistoryRow.after)
+                                    .where(HistoryRow.action == "set_sheet_status").order_by(HistoryRow.id)):
+        if isinstance(doc, dict) and doc.get("sheet") == name:
+            latest[record_id] = doc.get("status")
+    return {rid for rid, status in latest.items() if status == RecordStatus.REVIEWED.value}
+
+
 def sheet_statuses(s: Session, record_id: int) -> dict[str, RecordStatus]:
     """Each sheet's status as its annotator set it (sheets never set are left out: new)."""
     out: dict[str, RecordStatus] = {}

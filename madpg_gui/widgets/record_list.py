@@ -44,6 +44,7 @@ from madpg_gui.widgets.colors import STATUS_COLORS, STATUS_MARKS, swatch, tint
 Index = QModelIndex | QPersistentModelIndex
 CHECK_MARK = "◇"
 CHECK_FILTER = "check"  # the status filter's entry for the check set (not a RecordStatus)
+CHECK_DONE = "✓"  # after one's own name: one's sheet of the record is done
 MINE_FILTER = "mine"  # the status filter's entry for the records assigned to this desk's annotator
 CONFIDENCE_ROLE = Qt.ItemDataRole.UserRole + 1  # float | None: the value the confidence column shows
 CONFIDENCE_COLUMN = 1
@@ -73,14 +74,18 @@ class RecordListModel(QAbstractTableModel):
         self.rows: list[repo.RecordSummary] = []
         self.check: set[int] = set()
         self.assigned: dict[int, list[str]] = {}  # record id → its annotators (Assignment)
+        self.mine_done: set[int] = set()
+        self.me = ""
         self.headers = [tr("Record"), tr("Confidence")]
 
     def set_rows(self, rows: list[repo.RecordSummary], check: set[int] | None = None,
-                 assigned: dict[int, list[str]] | None = None) -> None:
+                 assigned: dict[int, list[str]] | None = None, mine_done: set[int] | None = None,
+                 me: str = "") -> None:
         self.beginResetModel()
         self.rows = rows
         self.check = check or set()
         self.assigned = assigned or {}
+        self.mine_done, self.me = mine_done or set(), me  # records whose sheet this desk's annotator finished
         self.endResetModel()
 
     def index(self, row: int, column: int = 0, parent: Index = QModelIndex()) -> QModelIndex:
@@ -112,7 +117,7 @@ class RecordListModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             name = r.name or f"#{r.id}"
             mark = f" {CHECK_MARK}" if r.id in self.check else ""
-            who = f"  → {', '.join(self.assigned[r.id])}" if r.id in self.assigned else ""
+            who = f"  → {', '.join(self._who(r.id))}" if r.id in self.assigned else ""
             return f"{STATUS_MARKS[r.status]}{mark} {name}{who}\n{r.preview.replace(chr(10), ' ')}"
         if role == Qt.ItemDataRole.DecorationRole:
             return swatch(STATUS_COLORS[r.status], 12, True)
@@ -132,6 +137,11 @@ class RecordListModel(QAbstractTableModel):
             return self._tip(r) + "\n\n" + confidence_tip()
         return None
 
+    def _who(self, record_id: int) -> list[str]:
+        """The record's annotators; this desk's with ✓ once their sheet is marked done."""
+        done = record_id in self.mine_done
+        return [f"{n} {CHECK_DONE}" if done and n == self.me else n for n in self.assigned[record_id]]
+
     def _tip(self, r: repo.RecordSummary) -> str:
         tip = f"{status_text(r.status)} · " + trn("{n} entity", "{n} entities", r.n_spans)
         if r.confidence is not None:
@@ -144,6 +154,8 @@ class RecordListModel(QAbstractTableModel):
             names = self.assigned[r.id]
             tip += "\n" + (tr("Double annotation: {names}, each on their own sheet") if len(names) > 1
                            else tr("Assigned to {names}")).format(names=", ".join(names))
+            if r.id in self.mine_done:
+                tip += "\n" + tr("Your sheet is done; the record is reviewed once it is adjudicated")
         return tip
 
     def row_of(self, record_id: int) -> int:
@@ -242,6 +254,7 @@ class RecordList(QWidget):
         rows: list[repo.RecordSummary] = []
         check: set[int] = set()
         assigned: dict[int, list[str]] = {}
+        mine_done: set[int] = set()
         if self.project is not None:
             check = check_set.check_ids(self.project)
             wanted = self.status.currentData()
@@ -252,6 +265,7 @@ class RecordList(QWidget):
                 if wanted == CHECK_FILTER:
                     rows = [r for r in rows if r.id in check]
                 assigned = team.assignments(s)
+                mine_done = team.sheets_done(s, self.project.annotator)
                 if wanted == MINE_FILTER:
                     rows = [r for r in rows if self.project.annotator in assigned.get(r.id, ())]
                 if self.order.currentData() == "uncertainty":  # what is left to review comes first
@@ -264,7 +278,7 @@ class RecordList(QWidget):
             self.progress.setText("")
         selected = set(self.selected_ids())
         self._quiet = True
-        self.model.set_rows(rows, check, assigned)
+        self.model.set_rows(rows, check, assigned, mine_done, self.project.annotator if self.project else "")
         if current is not None:
             self.select(current)
         if len(selected) > 1:  # keep a multi-selection across refreshes (Model ▸ Pre-label selected)

@@ -2240,6 +2240,10 @@
       <translation>搜索文本或名称</translation>
     </message>
     <message>
+      <source>Your sheet is done; the record is reviewed once it is adjudicated</source>
+      <translation>您的标注页已完成；裁定之后该记录才算已审核</translation>
+    </message>
+    <message>
       <source>Check set</source>
       <translation>检验集</translation>
     </message>

@@ -352,6 +352,9 @@ def test_accepting_a_sheet_marks_the_sheet_not_the_record(window: MainWindow) ->
     with w.project.reading() as s:
         assert repo.get_record(s, rid).status == before != RecordStatus.REVIEWED
         assert team.sheet_statuses(s, rid) == {"alice": RecordStatus.REVIEWED}
+    w.records.refresh()
+    row = w.records.model.index(w.records.model.row_of(rid))
+    assert "alice ✓, bob" in row.data() and "Your sheet is done" in row.data(Qt.ItemDataRole.ToolTipRole)
     w.undo.undo()
     with w.project.reading() as s:
         assert team.sheet_statuses(s, rid).get("alice", RecordStatus.NEW) == RecordStatus.NEW

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("after", sa.JSON),
     )
     op.create_index("ix_history_record", "history", ["record_id", "id"])
+    op.create_index("ix_history_action", "history", ["action"])  # sheet statuses, read per refresh of the list
 
     op.create_table(
         "regions",
