@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from madpg_core.errors import Cancelled, MadpgError
+from madpg_core.orphan import stop_when_orphaned
 from madpg_core.prelabel import PrelabelReport
 
 POLL_S = 0.1
@@ -222,15 +223,7 @@ def _stop_event() -> threading.Event:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    parent = os.getppid()
-
-    def watch_parent() -> None:
-        while not stop.is_set():
-            if os.getppid() != parent:
-                stop.set()
-            time.sleep(1.0)
-
-    threading.Thread(target=watch_parent, daemon=True).start()
+    stop_when_orphaned(stop)
     return stop
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import signal
 import sys
 import threading
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from madpg_core.cli.project_cmds import PROJECT_HELP, project_arg
+from madpg_core.orphan import stop_when_orphaned
 
 T = TypeVar("T")
 
@@ -174,13 +174,6 @@ def json_events(enabled: bool, stop: threading.Event) -> Callable[..., None]:
     works where SIGTERM does not, on Windows)."""
     if not enabled:
         return lambda event, **fields: None
-    parent = os.getppid()
-
-    def watch_parent() -> None:
-        while not stop.is_set():
-            if os.getppid() != parent:
-                stop.set()
-            time.sleep(1.0)
 
     def watch_stdin() -> None:
         try:
@@ -191,7 +184,7 @@ def json_events(enabled: bool, stop: threading.Event) -> Callable[..., None]:
         except (OSError, ValueError):  # no usable stdin: signals and the parent watch remain
             return
 
-    threading.Thread(target=watch_parent, daemon=True).start()
+    stop_when_orphaned(stop)
     if sys.stdin is not None and not sys.stdin.isatty():
         threading.Thread(target=watch_stdin, daemon=True).start()
 
