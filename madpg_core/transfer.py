@@ -40,6 +40,9 @@ from madpg_core.formats.common import (
 )
 from madpg_core.storage.image_store import pid_alive
 
+# what an export to a format other than the project's JSONL leaves behind of the images' regions
+LOST_REGION_LINKS = "region links (export the grounding file for them)"
+LOST_NOT_VISIBLE = "spans marked not visible in the images"
 EXPORT_MARK = ".madpg-export"  # in an images folder an export wrote: the next export may replace it
 
 
@@ -264,7 +267,8 @@ def export_project(project, out: Path | str, fmt: str,  # noqa: ANN001
         if out.is_dir():
             raise MadpgError(f"{out} is a folder; give a file name to export to")
         with open(out, "w", encoding="utf-8", newline="\n") as f:
-            return _write_export(project, f, write, wanted, on_progress, stop, _ImageCopies(None, None, stop))
+            return _write_export(project, f, write, wanted, on_progress, stop, _ImageCopies(None, None, stop),
+                                 carries_regions=fmt == "jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_parts(out)
     folder = images_folder(out)
@@ -273,7 +277,7 @@ def export_project(project, out: Path | str, fmt: str,  # noqa: ANN001
         with open(tmp, "w", encoding="utf-8", newline="\n") as f:
             # a format that cannot name images gets none copied (its writer counts them as not carried)
             copies = _ImageCopies(None, None, stop) if fmt in WITHOUT_IMAGES else _ImageCopies(staging, folder, stop)
-            counts = _write_export(project, f, write, wanted, on_progress, stop, copies)
+            counts = _write_export(project, f, write, wanted, on_progress, stop, copies, carries_regions=fmt == "jsonl")
             f.flush()
             os.fsync(f.fileno())
         # The folder first, then the file: between the two renames (a kill there) the old file sits
@@ -419,19 +423,25 @@ class _ImageCopies:
 
 
 def _write_export(project, f, write: Writer, wanted: list[RecordStatus] | None,  # noqa: ANN001
-                  on_progress: Progress | None, stop: threading.Event | None, copies: _ImageCopies) -> WriteCounts:
+                  on_progress: Progress | None, stop: threading.Event | None, copies: _ImageCopies, *,
+                  carries_regions: bool = False) -> WriteCounts:
     from madpg_core.storage import region_transfer, repo
 
     with project.reading() as s:
         total = len(repo.record_ids(s, status=wanted))
         done = 0
+        links = hidden = 0  # what a format other than the project's JSONL leaves behind: said, not dropped silently
 
         def counted():  # noqa: ANN202
-            nonlocal done
+            nonlocal done, links, hidden
             # a record with regions comes as a GroundedRecord carrying them: the JSONL writes them, the others ignore them
             for r in region_transfer.grounded(s, repo.iter_records(s, status=wanted, image_root=project.image_root)):
                 if stop is not None and stop.is_set():
                     raise Cancelled("export cancelled; no file written")
+                grounding = getattr(r, "grounding", None)
+                if grounding and not carries_regions:
+                    links += sum(len(region.spans) for region in grounding.regions)
+                    hidden += len(grounding.not_visible)
                 yield copies.record(r)
                 done += 1
                 if on_progress and (done % 50 == 0 or done == total):
@@ -440,4 +450,6 @@ def _write_export(project, f, write: Writer, wanted: list[RecordStatus] | None, 
         # closing(): an interrupted export (Cancel, SIGTERM) finishes the generator here, while its
         # session is open, not later in the garbage collector on a closed connection.
         with closing(counted()) as records:
-            return copies.counts(write(records, f))
+            counts = copies.counts(write(records, f))
+        lost = tuple((what, n) for what, n in ((LOST_REGION_LINKS, links), (LOST_NOT_VISIBLE, hidden)) if n)
+        return replace(counts, not_carried=counts.not_carried + lost) if lost else counts

@@ -98,6 +98,17 @@ def duplicate_lines(result: transfer.ImportResult) -> list[str]:
     return lines
 
 
+def loss_names() -> dict[str, str]:
+    """What a format could not carry (WriteCounts.not_carried), in the UI's language."""
+    from madpg_core.formats import conll2003 as c
+
+    return {c.NAMES: tr("record names"), c.STATUSES: tr("record statuses"), c.IMAGES: tr("images"),
+            c.ASSERTIONS: tr("assertion statuses"), c.ORIGINS: tr("model origins (source, version, confidence)"),
+            c.LAYERS: tr("layer numbers"), transfer.LOST_REGION_LINKS: tr("region links (export the grounding file "
+                                                                           "for them)"),
+            transfer.LOST_NOT_VISIBLE: tr("entities marked not visible in the images")}
+
+
 def writer_takes(fmt: str, option: str) -> bool:
     """Whether the export writer of ``fmt`` takes ``option`` ("layer", "assertion_column"), as
     transfer.export_project decides it: by the writer's keyword parameters."""
@@ -434,6 +445,10 @@ class ExportDialog(_TransferDialog):
                              trn("{n} nested or overlapping entity was left out: the file holds the inner ones.",
                                  "{n} nested or overlapping entities were left out: the file holds the inner ones.",
                                  left_out))
+        if result.not_carried:
+            names = loss_names()
+            text += "\n" + tr("The {format} format cannot hold: {what}").format(
+                format=fmt, what="; ".join(f"{names.get(what, what)} ({n})" for what, n in result.not_carried))
         if result.images:
             text += "\n" + trn("{n} image copied under its original name to {folder}",
                                 "{n} images copied under their original names to {folder}",

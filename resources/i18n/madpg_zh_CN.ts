@@ -788,6 +788,38 @@
       <translation>文件夹（文本及其影像）</translation>
     </message>
     <message>
+      <source>record names</source>
+      <translation>记录名称</translation>
+    </message>
+    <message>
+      <source>record statuses</source>
+      <translation>记录状态</translation>
+    </message>
+    <message>
+      <source>images</source>
+      <translation>影像</translation>
+    </message>
+    <message>
+      <source>assertion statuses</source>
+      <translation>断言状态</translation>
+    </message>
+    <message>
+      <source>model origins (source, version, confidence)</source>
+      <translation>模型来源（来源、版本、置信度）</translation>
+    </message>
+    <message>
+      <source>layer numbers</source>
+      <translation>层号</translation>
+    </message>
+    <message>
+      <source>region links (export the grounding file for them)</source>
+      <translation>区域关联（请另行导出定位文件）</translation>
+    </message>
+    <message>
+      <source>entities marked not visible in the images</source>
+      <translation>标记为影像中不可见的实体</translation>
+    </message>
+    <message>
       <source>Imported {records}, {entities} and {images}.</source>
       <translation>已导入 {records}、{entities}和 {images}。</translation>
     </message>
@@ -1034,6 +1066,10 @@
     <message>
       <source>{n} nested or overlapping entities were left out: the file holds the inner ones.</source>
       <translation>{n} 个嵌套或重叠实体未写出：文件保存的是内层实体。</translation>
+    </message>
+    <message>
+      <source>The {format} format cannot hold: {what}</source>
+      <translation>{format} 格式无法保存：{what}</translation>
     </message>
     <message>
       <source>Review the pre-labels with the keyboard: Tab / Shift+Tab next / previous, Enter accepts, Backspace rejects, 1–9 change the type; {key} accepts the record and opens the next</source>

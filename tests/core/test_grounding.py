@@ -263,3 +263,13 @@ def test_reading_in_chunks_gives_the_same(project: Project) -> None:
         ones = [jsonl.dumps(r) for r in region_transfer.grounded(s, repo.iter_records(s), chunk=1)]
         assert ones == whole and sum('"regions"' in x for x in whole) == 2
         assert list(iter_lines(s, chunk=1)) == list(iter_lines(s)) and len(list(iter_lines(s))) == 6
+
+
+def test_a_format_without_regions_says_what_it_left_behind(project: Project, tmp_path: Path) -> None:
+    # every other format writes the spans but cannot hold regions: counted as not carried, never silent
+    bio = transfer.export_project(project, tmp_path / "out.txt", "bio")
+    lost = dict(bio.not_carried)
+    assert lost["region links (export the grounding file for them)"] > 0
+    assert lost["spans marked not visible in the images"] > 0
+    own = transfer.export_project(project, tmp_path / "out.jsonl", "jsonl")
+    assert not any("region" in what or "not visible" in what for what, _ in own.not_carried)

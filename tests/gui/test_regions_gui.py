@@ -338,3 +338,25 @@ def test_the_grounding_file_is_exported_from_the_window(qtbot, monkeypatch: pyte
     assert line["text"] == "心影增大" and line["box"] == [100.0, 80.0, 220.0, 190.0] and line["visible"] is True
     assert "1 region link" in dlg.info.text()
     w.close()
+
+
+def test_an_export_to_another_format_says_it_leaves_the_regions_behind(qtbot, tmp_path: Path,  # noqa: ANN001
+                                                                      chest_png: Path) -> None:
+    from madpg_core.domain import RecordStatus
+    from madpg_core.regions import Region
+    from madpg_gui.dialogs.transfer import ExportDialog
+
+    folder = make_project(tmp_path, [chest_png])
+    with Project.open(folder) as p, p.transaction() as s:
+        rid = repo.list_records(s)[0].id
+        store.link(s, store.add_region(s, Region(None, rid, 0, 0, "box", ((1.0, 1.0), (9.0, 9.0)))), *FINDING)
+        repo.set_status(s, rid, RecordStatus.REVIEWED)
+    with Project.open(folder) as p:
+        dlg = ExportDialog(p)
+        qtbot.addWidget(dlg)
+        dlg.fmt.setCurrentText("bio")
+        dlg.path.setText(str(tmp_path / "out.txt"))
+        with qtbot.waitSignal(dlg.done, timeout=20000):
+            dlg._start()
+        assert "cannot hold" in dlg.info.text() and "region links (export the grounding file for them) (1)" \
+            in dlg.info.text()
