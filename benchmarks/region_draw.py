@@ -43,29 +43,14 @@ GOAL_MS = 16.0
 
 def write_dicom(path: Path) -> Path:
     import numpy as np
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-    ds.Modality = "CT"
-    ds.Rows = ds.Columns = SIZE
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-    ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
-    ds.WindowCenter, ds.WindowWidth = 40, 400
+    from tests.synthetic_dicom import write_ct
+
     yy, xx = np.mgrid[0:SIZE, 0:SIZE]
     body = ((xx - SIZE / 2) ** 2 / (0.42 * SIZE) ** 2 + (yy - SIZE / 2) ** 2 / (0.36 * SIZE) ** 2) < 1
     noise = np.random.default_rng(0).normal(0, 30, (SIZE, SIZE))
-    arr = np.where(body, 1064 + noise, 24).clip(0, 4095).astype(np.uint16)  # soft tissue in air, in HU + 1024
-    ds.PixelData = arr.tobytes()
-    ds.save_as(str(path), enforce_file_format=True)
-    return path
+    arr = np.where(body, 1064 + noise, 24).clip(0, 4095)  # soft tissue in air, in HU + 1024
+    return write_ct(path, arr, window=(40, 400))
 
 
 def make_project(folder: Path, dicom: Path) -> None:

@@ -20,6 +20,7 @@ from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from madpg_gui import settings
 from madpg_gui.main_window import MainWindow
+from tests.synthetic_dicom import write_ct
 
 TEXT = "胸部正位片示心影增大，双肺纹理增粗。"
 FINDING = (TEXT.index("心影增大"), TEXT.index("心影增大") + 4)
@@ -28,30 +29,9 @@ OTHER = (TEXT.index("双肺纹理"), TEXT.index("双肺纹理") + 4)
 
 def write_dicom(path: Path, frames: int, size: int = 64) -> Path:
     """A 16-bit CT DICOM with ``frames`` frames, each a different brightness (so frames differ)."""
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
-
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = CTImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = Dataset()
-    ds.file_meta = meta
-    ds.SOPClassUID, ds.SOPInstanceUID = CTImageStorage, meta.MediaStorageSOPInstanceUID
-    ds.Modality = "CT"
-    ds.Rows = ds.Columns = size
-    ds.SamplesPerPixel, ds.PhotometricInterpretation = 1, "MONOCHROME2"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 16, 16, 15, 0
-    ds.RescaleIntercept, ds.RescaleSlope = -1024, 1
     ramp = np.tile(np.linspace(0, 2000, size, dtype=np.float64), (size, 1))
-    arr = np.stack([ramp * (k + 1) / frames for k in range(frames)]).astype(np.uint16)
-    if frames > 1:
-        ds.NumberOfFrames = frames
-    else:
-        arr = arr[0]
-    ds.PixelData = arr.tobytes()
-    ds.save_as(str(path), enforce_file_format=True)
-    return path
+    arr = np.stack([ramp * (k + 1) / frames for k in range(frames)])
+    return write_ct(path, arr if frames > 1 else arr[0])
 
 
 def make_project(tmp_path: Path, images: list[Path]) -> Path:
