@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -22,15 +20,14 @@ from PIL import Image
 from madpg_core import registry
 from madpg_core.domain import LabelSchema, Record
 from madpg_core.model.attention_probe import CELLS, AttentionMap
-from madpg_core.prelabel_service import Service, serve
 from madpg_core.storage import repo
 from madpg_core.storage.project import Project
 from tests.attention_models import TEXT, TYPES, saved_tiny_image_model
+from tests.service_wire import TIMEOUT, Wire, end_of, serving
 
 torch.set_num_threads(1)
 
 REPO = Path(__file__).resolve().parents[2]
-TIMEOUT = 60
 
 
 def _png(path: Path, seed: int) -> Path:
@@ -60,52 +57,15 @@ def project(tmp_path: Path, model_dir: Path, sources: list[Path], monkeypatch: p
         yield p
 
 
-class Wire:
-    """The service's stdin (an iterator of command lines) and stdout (events parsed as they come)."""
-
-    def __init__(self) -> None:
-        self.commands: queue.Queue[str | None] = queue.Queue()
-        self.events: queue.Queue[dict] = queue.Queue()
-
-    def __iter__(self) -> Iterator[str]:
-        while (line := self.commands.get()) is not None:
-            yield line
-
-    def write(self, text: str) -> None:
-        for line in text.splitlines():
-            self.events.put(json.loads(line))
-
-    def flush(self) -> None:
-        pass
-
-    def send(self, cmd: str, **fields: object) -> None:
-        self.commands.put(json.dumps({"cmd": cmd, **fields}) + "\n")
-
-    def wait_for(self, wanted: Callable[[dict], bool]) -> dict:
-        while True:
-            ev = self.events.get(timeout=TIMEOUT)
-            if wanted(ev):
-                return ev
-
-
-def _end(job: int) -> Callable[[dict], bool]:
-    return lambda ev: ev.get("job") == job and ev["event"] in ("done", "cancelled", "error")
-
-
 @pytest.fixture
 def wire(project: Project) -> Iterator[Wire]:
-    wire = Wire()
-    runner = threading.Thread(target=serve, args=(Service(project, wire, "cpu"), wire), daemon=True)
-    runner.start()
-    yield wire
-    wire.commands.put(None)
-    runner.join(TIMEOUT)
-    assert not runner.is_alive()
+    with serving(project) as w:
+        yield w
 
 
 def test_attention_answers_r_and_49_weights_per_image(wire: Wire) -> None:
     wire.send("attention", job=1, ids=[1])
-    ev = wire.wait_for(_end(1))
+    ev = wire.wait_for(end_of(1))
     assert ev["event"] == "done" and ev["kind"] == "attention" and ev["record_id"] == 1
     assert ev["model_version"] == "v0" and ev["model_name"] == "v0" and ev["reason"] == ""
     assert [im["index"] for im in ev["images"]] == [0, 1]
@@ -118,16 +78,16 @@ def test_attention_answers_r_and_49_weights_per_image(wire: Wire) -> None:
 
 def test_without_images_the_answer_is_a_reason_not_an_error(wire: Wire) -> None:
     wire.send("attention", job=2, ids=[2])
-    ev = wire.wait_for(_end(2))
+    ev = wire.wait_for(end_of(2))
     assert ev["event"] == "done" and ev["images"] == [] and ev["reason"] == "This record has no images."
 
 
 def test_a_bad_request_is_an_error_event(wire: Wire) -> None:
     wire.send("attention", job=3, ids=[1, 2])
-    ev = wire.wait_for(_end(3))
+    ev = wire.wait_for(end_of(3))
     assert ev["event"] == "error" and "exactly one record" in ev["message"]
     wire.send("attention", job=4, ids=[99])
-    ev = wire.wait_for(_end(4))
+    ev = wire.wait_for(end_of(4))
     assert ev["event"] == "error" and "record 99 does not exist" in ev["message"]
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
 import threading
@@ -26,16 +25,15 @@ from madpg_core.inference.predictor import Predictor
 from madpg_core.model.build import new_model
 from madpg_core.model.config import build_config, tiny
 from madpg_core.prelabel import BATCH
-from madpg_core.prelabel_service import Service, serve
 from madpg_core.storage import repo
 from madpg_core.storage.orm import ParseRow
 from madpg_core.storage.project import Project
+from tests.service_wire import TIMEOUT, Wire, end_of, serving
 
 torch.set_num_threads(1)  # tiny tensors: fastest so, and the machine is shared
 
 REPO = Path(__file__).resolve().parents[2]
 TYPES = ("Symptom", "Disease")
-TIMEOUT = 60
 
 
 def _text(i: int) -> str:
@@ -63,49 +61,10 @@ def project(tmp_path: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch) ->
         yield p
 
 
-class Wire:
-    """Both ends of the service's pipes, in memory: command lines go in, event lines come out."""
-
-    def __init__(self) -> None:
-        self.commands: queue.Queue[str | None] = queue.Queue()
-        self.events: queue.Queue[dict] = queue.Queue()
-        self.seen: list[dict] = []
-
-    def __iter__(self) -> Iterator[str]:  # the service's stdin; None is its end
-        while (line := self.commands.get()) is not None:
-            yield line
-
-    def write(self, text: str) -> None:  # its stdout
-        for line in text.splitlines():
-            self.events.put(json.loads(line))
-
-    def flush(self) -> None:
-        pass
-
-    def send(self, cmd: str, **fields: object) -> None:
-        self.commands.put(json.dumps({"cmd": cmd, **fields}) + "\n")
-
-    def wait_for(self, wanted: Callable[[dict], bool]) -> dict:
-        while True:
-            ev = self.events.get(timeout=TIMEOUT)
-            self.seen.append(ev)
-            if wanted(ev):
-                return ev
-
-
-def _end(job: int) -> Callable[[dict], bool]:
-    return lambda ev: ev.get("job") == job and ev["event"] in ("done", "cancelled", "error")
-
-
 @pytest.fixture
 def wire(project: Project) -> Iterator[Wire]:
-    wire = Wire()
-    runner = threading.Thread(target=serve, args=(Service(project, wire, "cpu"), wire), daemon=True)
-    runner.start()
-    yield wire
-    wire.commands.put(None)  # end of input: the service quits
-    runner.join(TIMEOUT)
-    assert not runner.is_alive()
+    with serving(project) as w:
+        yield w
 
 
 def _wait(condition: Callable[[], bool]) -> None:
@@ -128,7 +87,7 @@ def _parse_rows(project: Project) -> int:
 def test_the_model_loads_once_and_serves_every_job(project: Project, wire: Wire) -> None:
     wire.send("load")
     wire.send("prelabel", job=1, ids=None)
-    done = wire.wait_for(_end(1))
+    done = wire.wait_for(end_of(1))
     assert done["event"] == "done" and done["records"] == 40 and done["model_version"] == "v0"
     assert done["skipped_reviewed"] == 0  # None means the records not reviewed
     progress = [ev for ev in wire.seen if ev["event"] == "progress"]
@@ -138,7 +97,7 @@ def test_the_model_loads_once_and_serves_every_job(project: Project, wire: Wire)
 
     reviewed = 41
     wire.send("prelabel", job=2, ids=[3, reviewed])
-    again = wire.wait_for(_end(2))
+    again = wire.wait_for(end_of(2))
     assert again["event"] == "done" and again["records"] == 1 and again["skipped_reviewed"] == 1
     assert again["parsed"] == 0  # record 3's parses were cached by the first run
     loads = [ev for ev in wire.seen if ev["event"] in ("loading", "loaded")]
@@ -169,7 +128,7 @@ def test_warm_parse_fills_the_parse_cache_and_yields_to_a_prelabel(project: Proj
     warm_ids = [i for ev in wire.seen if ev.get("job") == 1 and ev["event"] == "progress" for i in ev["ids"]]
     assert sorted(warm_ids) == list(range(1, 41))  # the stopped batch again, then the rest, each once
     wire.send("prelabel", job=3, ids=None)
-    assert wire.wait_for(_end(3))["parsed"] == 0  # nothing left to parse
+    assert wire.wait_for(end_of(3))["parsed"] == 0  # nothing left to parse
 
 
 def test_cancel_stops_the_running_job_keeps_its_records_and_drops_a_queued_one(
@@ -199,21 +158,21 @@ def test_cancel_stops_the_running_job_keeps_its_records_and_drops_a_queued_one(
 def test_errors_are_events_and_the_service_serves_on(project: Project, wire: Wire, tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     wire.send("prelabel", job=1, ids=[9999])
-    assert wire.wait_for(_end(1)) == {"event": "error", "job": 1, "kind": "prelabel",
+    assert wire.wait_for(end_of(1)) == {"event": "error", "job": 1, "kind": "prelabel",
                                       "message": "record 9999 does not exist"}
     wire.commands.put("this is not json\n")
     assert "not a JSON command" in wire.wait_for(lambda ev: ev["event"] == "error")["message"]
     wire.send("train", job=2)
-    assert "unknown or malformed command" in wire.wait_for(_end(2))["message"]
+    assert "unknown or malformed command" in wire.wait_for(end_of(2))["message"]
     with project.transaction() as s:  # the model folder went missing
         repo.add_model_version(s, str(tmp_path / "gone"), "madpg-lite", 0, None)
         repo.activate_model_version(s, 1)
     wire.send("prelabel", job=3, ids=None)
-    assert "missing its files" in wire.wait_for(_end(3))["message"]
+    assert "missing its files" in wire.wait_for(end_of(3))["message"]
     with project.transaction() as s:
         repo.activate_model_version(s, 0)
     wire.send("prelabel", job=4, ids=[1])
-    assert wire.wait_for(_end(4))["event"] == "done"
+    assert wire.wait_for(end_of(4))["event"] == "done"
 
 
 def test_the_child_process_quits_at_the_end_of_its_input(project: Project) -> None:
