@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from madpg_core.domain import Record, Span
 from madpg_core.text.protocol import Parse
 
 
@@ -23,7 +24,13 @@ class ChainParser:
 
 def make_tiny_bert_folder(folder: Path, chars: str, hidden: int = 16, model_type: str = "bert") -> Path:
     """Write a random 1-layer BERT (or RoBERTa-architecture) model and a char vocab.txt to ``folder``."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast, RobertaConfig, RobertaModel
+    from transformers import (
+        BertConfig,
+        BertModel,
+        BertTokenizerFast,
+        RobertaConfig,
+        RobertaModel,
+    )
 
     folder.mkdir(parents=True, exist_ok=True)
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + sorted(set(chars)) + ["##0", "12"]
@@ -37,3 +44,14 @@ def make_tiny_bert_folder(folder: Path, chars: str, hidden: int = 16, model_type
     model.save_pretrained(str(folder))
     BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), tokenize_chinese_chars=True).save_pretrained(str(folder))
     return folder
+
+
+def drug_records(n: int) -> list[Record]:
+    """``n`` tiny records a model learns in a few epochs: 发热 (Symptom) and one of three drugs (Drug)."""
+    out = []
+    for i in range(n):
+        drug = ["阿莫西林", "头孢", "青霉素"][i % 3]
+        text = f"患者发热{i}天，给予{drug}口服。"
+        s = text.index(drug)
+        out.append(Record(text, (Span(2, 4, "Symptom"), Span(s, s + len(drug), "Drug"))))
+    return out

@@ -19,6 +19,7 @@ import pytest
 import torch
 
 from madpg_core.domain import Record, Span
+from madpg_core.model.testing import drug_records
 from madpg_core.train import distributed
 
 HERE = Path(__file__).resolve()
@@ -27,13 +28,7 @@ F1_NOISE = 0.1
 
 
 def _data(n: int = 24) -> list[Record]:
-    out = []
-    for i in range(n):
-        drug = ["阿莫西林", "头孢", "青霉素"][i % 3]
-        text = f"患者发热{i}天，给予{drug}口服。"
-        s = text.index(drug)
-        out.append(Record(text, (Span(2, 4, "Symptom"), Span(s, s + len(drug), "Drug"))))
-    return out
+    return drug_records(n)
 
 
 def _cfg(**over: object):  # noqa: ANN202

@@ -12,18 +12,12 @@ from madpg_core.domain import Record, Span, SpanSource
 from madpg_core.errors import Cancelled, MadpgError
 from madpg_core.inference.predictor import Predictor
 from madpg_core.model.config import build_config, tiny
-from madpg_core.model.testing import ChainParser
+from madpg_core.model.testing import ChainParser, drug_records
 from madpg_core.train.loop import Progress, TrainResult, fit
 
 
 def _data() -> list[Record]:
-    out = []
-    for i in range(12):
-        drug = ["阿莫西林", "头孢", "青霉素"][i % 3]
-        text = f"患者发热{i}天，给予{drug}口服。"
-        s = text.index(drug)
-        out.append(Record(text, (Span(2, 4, "Symptom"), Span(s, s + len(drug), "Drug"))))
-    return out
+    return drug_records(12)
 
 
 def _cfg(**over: object):  # noqa: ANN202
