@@ -72,9 +72,15 @@ class TrainRequest:
     # ranks training together (`madpg train PROJECT --nproc N` runs this under torchrun, see
     # cli.loop_cmds.in_ranks): only the plan's estimate and the run's record use it here
     nproc: int = 1
+    grad_accum_steps: int | None = None  # None: the preset's (or the active version's) own
+    bf16: bool | None = None  # False: float32 on CUDA too; None: as configured (bf16 on CUDA)
 
     def overrides(self) -> dict[str, Any]:
         out: dict[str, Any] = {"seed": self.seed}
+        if self.grad_accum_steps is not None:
+            out["grad_accum_steps"] = self.grad_accum_steps
+        if self.bf16 is not None:
+            out["bf16"] = self.bf16
         if self.epochs is not None:
             out["epochs"] = self.epochs
         if self.pretrained_path:

@@ -271,7 +271,9 @@ def _train_project(args: argparse.Namespace, stop: threading.Event) -> int:
                            seed=42 if args.seed is None else args.seed, pretrained_path=args.pretrained,
                            image_weights=args.image_weights, replay=tuple(replay),
                            activate="never" if args.no_activate else args.activate,
-                           nproc=max(1, getattr(args, "nproc", 1) or 1))
+                           nproc=max(1, getattr(args, "nproc", 1) or 1),
+                           grad_accum_steps=getattr(args, "grad_accum_steps", None),
+                           bf16=False if getattr(args, "no_bf16", False) else None)
     with Project.open(args.project) as project:
         the_plan = plan(project, request)
     emit("plan", summary=the_plan.summary(), warnings=list(the_plan.warnings), estimate_s=the_plan.estimate_s,

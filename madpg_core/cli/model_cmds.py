@@ -50,10 +50,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-cpu-minutes", type=float, help="the same in CPU time of the training process")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--grad-accum-steps", type=int, metavar="K",
-                   help="corpus files: average the gradients of K batches into one optimiser step (effective "
+                   help="average the gradients of K batches into one optimiser step (effective "
                         "batch = batch size x K x processes)")
     p.add_argument("--no-bf16", action="store_true",
-                   help="corpus files: train in float32 on CUDA too (default: bfloat16 autocast)")
+                   help="train in float32 on CUDA too (default: bfloat16 autocast)")
     p.add_argument("--nproc", type=int, default=1, metavar="N",
                    help="train as N processes through torchrun (DDP: one GPU each, or gloo on the CPU)")
     p.add_argument("--torchrun-args", metavar="ARGS",
@@ -119,9 +119,6 @@ def _train(args: argparse.Namespace) -> int:
     if args.project is not None:
         from madpg_core.cli.loop_cmds import cmd_train_project
 
-        if args.grad_accum_steps is not None or args.no_bf16:  # refused rather than silently ignored
-            raise MadpgError("--grad-accum-steps and --no-bf16 apply to training on corpus files; a project's "
-                             "re-training takes its recipe from the preset")
         return cmd_train_project(args)
     missing = [f for f in ("preset", "train", "dev", "format", "out") if getattr(args, f) is None]
     if missing:

@@ -190,3 +190,11 @@ def test_a_fresh_project_trained_first_keeps_the_bundled_model_as_version_0(tmp_
         assert [v.version for v in registry.versions(p)] == [0, 1]
         registry.activate(p, 0)  # the rollback the audit could not do
         assert _active(p) == 0 and v1.version == 1
+
+
+def test_gradient_accumulation_and_precision_reach_a_project_run(project: Project) -> None:
+    # `madpg train PROJECT --grad-accum-steps 2 --no-bf16`: the version is trained, and says so, with them
+    version = train_from_project(project, TrainRequest(preset="madpg-tiny", epochs=1, device="cpu", minutes=None,
+                                                       grad_accum_steps=2, bf16=False))
+    config = json.loads((registry.resolve(project, version) / "config.json").read_text(encoding="utf-8"))["config"]
+    assert config["grad_accum_steps"] == 2 and config["bf16"] is False

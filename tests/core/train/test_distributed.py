@@ -211,17 +211,6 @@ def test_nproc_refuses_a_command_line_it_cannot_rerun(tmp_path: Path, capsys: py
     assert rc == 2 and "--nproc" in capsys.readouterr().err and not (tmp_path / "m").exists()
 
 
-def test_a_project_refuses_the_corpus_file_training_options(tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture[str]) -> None:
-    # accepted and ignored would be worse: the user would believe the run accumulated gradients
-    from madpg_core.cli import main
-    from madpg_core.storage.project import Project
-
-    Project.create(tmp_path / "p").close()
-    rc = main(["train", str(tmp_path / "p"), "--grad-accum-steps", "4"])
-    assert rc == 2 and "corpus files" in capsys.readouterr().err
-
-
 def test_a_cancel_on_one_rank_stops_both(tmp_path: Path) -> None:
     _torchrun(tmp_path, "cancel")
     ranks = [json.loads((tmp_path / f"rank{r}.json").read_text("utf-8")) for r in range(2)]
