@@ -150,13 +150,21 @@ def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress:
         text, spans, is_words = _document(sentences, iob1)
         words += is_words
         records.append(Record(text, tuple(spans), (), f"{path.stem}-{len(records) + 1}"))
-    if iob1:
-        report.warnings.append(f"{path}: {count(len(iob1), 'entity', 'entities')} start with I- (IOB1); "
-                               "read as IOB2 (B- starts an entity)")
-    if words:
-        report.warnings.append(f"{path}: {count(words, 'document')} with tokens longer than one character: "
-                               "read as words joined by a space")
+    report.warnings.extend(reading_warnings(path, len(iob1), words, "document"))
     return records
+
+
+def reading_warnings(path: Path, iob1: int, words: int, unit: str) -> list[str]:
+    """What a token-tagged file's reading assumed: ``iob1`` entities that start with I-, and
+    ``words`` units (documents, rows) whose tokens are longer than one character."""
+    out = []
+    if iob1:
+        out.append(f"{path}: {count(iob1, 'entity', 'entities')} start with I- (IOB1); "
+                   "read as IOB2 (B- starts an entity)")
+    if words:
+        out.append(f"{path}: {count(words, unit)} with tokens longer than one character: "
+                   "read as words joined by a space")
+    return out
 
 
 def _token(path: Path, number: int, cols: list[str]) -> tuple[str, str]:

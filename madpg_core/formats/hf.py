@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from madpg_core.domain import ImportReport, Record, count, spans_to_bio
+from madpg_core.domain import ImportReport, Record, spans_to_bio
 from madpg_core.errors import FormatError, MadpgError
 from madpg_core.formats.common import (
     ImageRefs,
@@ -43,6 +43,7 @@ from madpg_core.formats.conll2003 import (
     STATUSES,
     counted,
     flat_spans,
+    reading_warnings,
     spans_of_tags,
     text_of_tokens,
 )
@@ -114,12 +115,7 @@ def read(path: Path, report: ImportReport, encoding: str = "utf-8", on_progress:
         records.extend(_records(table, names, file, prefix, len(records), words, iob1))
         if on_progress:
             on_progress(len(records), len(records))
-    if iob1:
-        report.warnings.append(f"{path}: {count(len(iob1), 'entity', 'entities')} start with I- (IOB1); "
-                               "read as IOB2 (B- starts an entity)")
-    if words:
-        report.warnings.append(f"{path}: {count(len(words), 'row')} with tokens longer than one character: "
-                               "read as words joined by a space")
+    report.warnings.extend(reading_warnings(path, len(iob1), len(words), "row"))
     return records
 
 
